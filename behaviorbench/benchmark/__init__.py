@@ -1,0 +1,1 @@
+"""behaviorbench.benchmark."""
