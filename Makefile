@@ -26,6 +26,7 @@ lint: venv
 	$(VENV)/bin/ruff check behaviorbench tests benchmarks
 
 test: venv lint
+	bash tools/ensure_chromium.sh  # Debian chromium for the leaderboard page test (root; no-op if present)
 	$(VENV)/bin/pytest -q tests
 
 bench: venv

@@ -1,0 +1,85 @@
+"""`make demo`: the main job end to end on the embedded default (MuJoCo on the CPU).
+
+Steps, each the same command a user would run:
+1. `generate-terrain-data --out OUT/data` (the small default dataset; reused if already complete),
+2. `run-benchmark --model bams` and `run-benchmark --model pca` on it,
+3. `leaderboard add` of both results files and `leaderboard render`,
+then prints where everything is.
+
+Usage: `python -m behaviorbench.demo --out demo-output [--epochs N] [--seeds 1]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from rich.console import Console
+
+console = Console()
+
+DEMO_MODELS = ("bams", "pca")  # the model and the baseline the demo compares
+
+
+def _step(title: str, fn: Callable[[list[str]], int | None], argv: list[str]) -> None:
+    console.rule(f"[bold]{title}")
+    console.print("[dim]$ " + title.split(":")[0] + " " + " ".join(argv))
+    t0 = time.perf_counter()
+    code = fn(argv)
+    if code not in (None, 0):
+        raise SystemExit(f"demo: step '{title}' failed with exit code {code}")
+    console.print(f"[green]done[/] in {time.perf_counter() - t0:.0f} s")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m behaviorbench.demo", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, default=Path("demo-output"), help="output folder")
+    parser.add_argument("--epochs", type=int, default=None,
+                        help="BAMS training epochs (default: the demo preset of run-benchmark)")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0], help="benchmark seeds")
+    args = parser.parse_args(argv)
+
+    from behaviorbench.benchmark.cli import main as run_benchmark
+    from behaviorbench.datasets.cli import main as generate
+    from behaviorbench.leaderboard.cli import main as leaderboard
+
+    out: Path = args.out
+    data = out / "data.zarr"
+    results = out / "results"
+    board = out / "leaderboard"
+    site = out / "leaderboard-site"
+    t0 = time.perf_counter()
+
+    gen_argv = ["--out", str(data)]
+    if data.exists():
+        gen_argv.append("--resume")
+    _step("generate-terrain-data: small default dataset", generate, gen_argv)
+
+    result_files = []
+    for model in DEMO_MODELS:
+        model_out = results / model
+        bench_argv = ["--model", model, "--data", str(data), "--out", str(model_out),
+                      "--seeds", *map(str, args.seeds)]
+        if args.epochs is not None and model.startswith("bams"):
+            bench_argv += ["--epochs", str(args.epochs)]
+        _step(f"run-benchmark: {model}", run_benchmark, bench_argv)
+        result_files += sorted(model_out.glob("*.json"))
+
+    _step("leaderboard add: demo submissions", leaderboard,
+          ["add", "--dir", str(board), "--skip-duplicates", *map(str, result_files)])
+    _step("leaderboard render", leaderboard, ["render", "--dir", str(board), "--out", str(site)])
+    leaderboard(["show", "--dir", str(board)])
+
+    console.rule("[bold green]demo finished")
+    console.print(f"total {time.perf_counter() - t0:.0f} s")
+    console.print(f"dataset:     {data}")
+    console.print(f"results:     {results}")
+    console.print(f"leaderboard: {(site / 'index.html').resolve()}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

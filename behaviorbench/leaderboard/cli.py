@@ -1,0 +1,94 @@
+"""`leaderboard` command: add, show, compare, render.
+
+    leaderboard add FILE... [--dir DIR]
+    leaderboard show [--task T ...] [--dataset D] [--model M] [--no-published] [--dir DIR]
+    leaderboard compare A B [--alpha 0.05] [--dir DIR]     (A, B: submission id, model, or file)
+    leaderboard render --out DIR [--no-published] [--dir DIR]
+
+`--dir` is the store folder (default `./leaderboard`, relative to the current directory).
+Exit status: 0 ok, 1 rejected/invalid input, 2 usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from rich.console import Console
+
+from behaviorbench.benchmark.results import ResultsValidationError, load_results
+from behaviorbench.leaderboard.rows import Row, collect_rows
+from behaviorbench.leaderboard.store import DEFAULT_DIR, LeaderboardError, LeaderboardStore
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="leaderboard", description=__doc__.split("\n")[0])
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--dir", default=DEFAULT_DIR,
+                        help=f"leaderboard folder (default ./{DEFAULT_DIR})")
+    sub = p.add_subparsers(dest="cmd", required=True)
+
+    a = sub.add_parser("add", parents=[common], help="validate and add results JSON files")
+    a.add_argument("files", nargs="+", help="results JSON files written by run-benchmark")
+
+    s = sub.add_parser("show", parents=[common], help="ranked tables in the terminal")
+    s.add_argument("--task", nargs="+", help="only these tasks")
+    s.add_argument("--dataset", help="only this dataset (name or kind: quadruped, mabe22)")
+    s.add_argument("--model", help="only models whose name contains this")
+    s.add_argument("--no-published", action="store_true", help="hide published reference rows")
+
+    c = sub.add_parser("compare", parents=[common], help="task-by-task difference of two rows")
+    c.add_argument("a", help="submission id (prefix), model name/label, or a results file")
+    c.add_argument("b", help="same for B")
+    c.add_argument("--alpha", type=float, default=0.05, help="significance level (default 0.05)")
+
+    r = sub.add_parser("render", parents=[common], help="static HTML page + Markdown table")
+    r.add_argument("--out", required=True, help="output folder")
+    r.add_argument("--no-published", action="store_true", help="leave out published rows")
+    return p
+
+
+def _resolve(store: LeaderboardStore, key: str) -> Row:
+    path = Path(key)
+    if path.suffix == ".json" and path.is_file():
+        return Row(key=path.name, results=load_results(path), json_file=path)
+    entry = store.find(key)
+    return Row(key=entry.id, results=store.load(entry), json_file=store.root / entry.file)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    console = Console()
+    err = Console(stderr=True)
+    store = LeaderboardStore(args.dir)
+    try:
+        if args.cmd == "add":
+            added = store.add(args.files)
+            for e in added:
+                console.print(f"added {e.id}: {e.model} on {e.dataset} ({e.original_path})")
+            console.print(f"{len(added)} submission(s) added to {store.root}/")
+        elif args.cmd == "show":
+            from behaviorbench.leaderboard.show import show
+
+            rows = collect_rows(store, include_published=not args.no_published)
+            show(rows, tasks=args.task, dataset=args.dataset, model=args.model, console=console)
+        elif args.cmd == "compare":
+            from behaviorbench.leaderboard.compare import print_comparison  # imports scipy
+
+            print_comparison(_resolve(store, args.a), _resolve(store, args.b), args.alpha,
+                             console=console)
+        elif args.cmd == "render":
+            from behaviorbench.leaderboard.render import render
+
+            rows = collect_rows(store, include_published=not args.no_published)
+            page = render(rows, args.out)
+            console.print(f"wrote {page} and {Path(args.out) / 'leaderboard.md'}")
+    except (LeaderboardError, ResultsValidationError) as e:
+        err.print(f"leaderboard {args.cmd}: {e}", markup=False, highlight=False)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
