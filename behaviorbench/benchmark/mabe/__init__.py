@@ -1,0 +1,1 @@
+"""MABe 2022 mouse triplets: official-file loader, synthetic test data, features, evaluator."""
