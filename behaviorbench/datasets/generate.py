@@ -1,0 +1,206 @@
+"""Generate a terrain dataset: plan runs, cut them into shards, simulate, commit, finalise.
+
+Trajectory ``j`` of the store (before failures are dropped) is trajectory ``j % n_per_run`` of
+run ``j // n_per_run``; shard ``k`` holds slots ``[k * shard_size, (k + 1) * shard_size)``.
+Each trajectory depends only on (run, index) and each run seed only on (dataset seed, run
+index), so the arrays are identical whatever the number of workers, the executor, or the
+number of times generation was interrupted and resumed.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from behaviorbench.datasets import schema, store
+from behaviorbench.datasets.backends import RunPlan, resolve_backend
+from behaviorbench.datasets.config import ConfigError, GenerationConfig
+from behaviorbench.datasets.executors import make_executor
+
+
+@dataclass(frozen=True)
+class ShardTask:
+    """Slots ``[start, start + n)``: per run touched, (run index, trajectory indices)."""
+
+    shard_id: int
+    start: int
+    pieces: tuple[tuple[int, tuple[int, ...]], ...]
+
+    @property
+    def n(self) -> int:
+        return sum(len(ix) for _, ix in self.pieces)
+
+
+def run_seed(seed: int, run_index: int) -> int:
+    """Run seed from the dataset seed (uint63, independent streams per run)."""
+    state = np.random.SeedSequence([int(seed), int(run_index)]).generate_state(2, np.uint32)
+    return int((int(state[0]) << 31) ^ int(state[1])) & ((1 << 63) - 1)
+
+
+def plan_runs(cfg: GenerationConfig) -> list[RunPlan]:
+    mix = tuple(cfg.terrain_mix().items())
+    return [
+        RunPlan(run_index=i, robot=robot, command_vel=vel, n_robots=cfg.trajectories_per_run,
+                episode_s=float(cfg.episode_s), terrain_mix=mix,
+                difficulties=tuple(float(d) for d in cfg.difficulties),
+                added_mass_range=(float(cfg.added_mass_range[0]),
+                                  float(cfg.added_mass_range[1])),
+                seed=run_seed(cfg.seed, i))
+        for i, (robot, vel) in enumerate(cfg.runs)
+    ]
+
+
+def plan_shards(cfg: GenerationConfig) -> list[ShardTask]:
+    per_run, size, total = cfg.trajectories_per_run, cfg.shard_size, cfg.n_attempted
+    tasks = []
+    for sid, start in enumerate(range(0, total, size)):
+        slots = range(start, min(start + size, total))
+        pieces: dict[int, list[int]] = {}
+        for s in slots:
+            pieces.setdefault(s // per_run, []).append(s % per_run)
+        tasks.append(ShardTask(sid, start, tuple((r, tuple(ix)) for r, ix in pieces.items())))
+    return tasks
+
+
+def run_shard(path: str, backend: str, plans: list[RunPlan], task: ShardTask,
+              n_frames: int) -> dict:
+    """Simulate one shard and write its rows into the staging arrays (runs in a worker)."""
+    simulate = resolve_backend(backend)
+    t0 = time.perf_counter()
+    parts = [store.batch_to_arrays(simulate(plans[r], list(ix))) for r, ix in task.pieces]
+    arrays = {k: np.concatenate([p[k] for p in parts]) for k in schema.ARRAYS}
+    for name, a in arrays.items():
+        want = schema.ARRAYS[name].shape(task.n, n_frames)
+        if a.shape != want:
+            raise RuntimeError(f"backend {backend!r} returned {name} of shape {a.shape}, "
+                               f"expected {want}")
+    store.write_shard_rows(Path(path), task.start, arrays)
+    n_ok = int(arrays["success"].sum())
+    return {"shard_id": task.shard_id, "n": task.n, "n_success": n_ok,
+            "failure_reasons": {"failed": task.n - n_ok} if n_ok < task.n else {},
+            "wall_s": time.perf_counter() - t0}
+
+
+# ----------------------------------------------------------------------------- checks
+
+
+def preflight(out: Path, cfg: GenerationConfig, *, resume: bool, overwrite: bool) -> str:
+    """Check the target before anything is written. Returns "new", "resume" or "complete".
+
+    Raises ``ConfigError`` (one line) for an existing store with another config, an existing
+    non-store path, an existing store without ``--resume``/``--overwrite``, an unwritable path.
+    """
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"{out} exists and is not a directory")
+    if out.is_dir() and any(out.iterdir()):
+        attrs = store.read_root_attrs(out)
+        if overwrite:
+            if attrs is None or attrs.get("generator") != "behaviorbench":
+                raise ConfigError(f"{out} is not a behaviorbench store; refusing to overwrite")
+            _check_writable(out.parent)
+            return "new"
+        if attrs is None or attrs.get("generator") != "behaviorbench":
+            raise ConfigError(f"{out} exists and is not a behaviorbench store")
+        if not resume:
+            raise ConfigError(f"{out} already exists; pass --resume to continue it or "
+                              f"--overwrite to replace it")
+        if attrs.get("config") != _jsonable(cfg.to_dict()):
+            diff = _config_diff(attrs.get("config", {}), _jsonable(cfg.to_dict()))
+            raise ConfigError(f"{out} holds a store with another config ({diff})")
+        _check_writable(out)
+        if attrs.get("status") == store.STATUS_COMPLETE:
+            return "complete"
+        if not (store.staging_path(out) / store.MANIFEST).is_file():
+            raise ConfigError(f"{out} is incomplete and has no staging manifest; use --overwrite")
+        return "resume"
+    parent = out if out.is_dir() else _existing_parent(out)
+    _check_writable(parent)
+    return "new"
+
+
+def _existing_parent(p: Path) -> Path:
+    p = p.absolute().parent
+    while not p.exists():
+        p = p.parent
+    return p
+
+
+def _check_writable(p: Path) -> None:
+    """Probe ``p`` by creating and removing a temporary directory (works as root too)."""
+    import tempfile
+
+    if not p.is_dir():
+        raise ConfigError(f"cannot write to {p}: not a directory")
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".bb-probe-", dir=p))
+    except OSError as e:
+        raise ConfigError(f"cannot write to {p}: {e.strerror}") from e
+
+
+def _jsonable(d: dict) -> dict:
+    import json
+
+    return json.loads(json.dumps(d))
+
+
+def _config_diff(a: dict, b: dict) -> str:
+    keys = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
+    return ", ".join(f"{k}: {a.get(k)!r} != {b.get(k)!r}" for k in keys[:3])
+
+
+# ----------------------------------------------------------------------------- driver
+
+ProgressFn = Callable[[int, int, float], None]  # (trajectories done, total, simulated s)
+
+
+def generate(out: str | os.PathLike, cfg: GenerationConfig, *, workers: int = 1,
+             executor: str = "process", resume: bool = False, overwrite: bool = False,
+             progress: ProgressFn | None = None, ray_address: str | None = None,
+             layout: store.Layout = store.DEFAULT_LAYOUT) -> dict:
+    """Generate (or resume) the store at ``out``; returns its final root attributes.
+
+    ``progress(done, total, sim_seconds)`` is called after every committed shard.
+    Raises ``ConfigError`` on bad input before anything is written.
+    """
+    cfg.validate()
+    if not isinstance(workers, int) or workers < 1:
+        raise ConfigError(f"workers must be a positive integer, got {workers}")
+    resolve_backend(cfg.backend)  # fail fast on a missing simulator (cheap, lazy import)
+    out = Path(out)
+    state = preflight(out, cfg, resume=resume, overwrite=overwrite)
+    ex = make_executor(executor, workers, ray_address)
+    conf = _jsonable(cfg.to_dict())
+    if state == "complete":
+        shutil.rmtree(store.staging_path(out), ignore_errors=True)
+        return store.read_root_attrs(out)
+    if state == "new":
+        if out.exists():
+            shutil.rmtree(out)
+        store.create_root(out, conf)
+        store.create_staging(out, cfg.n_attempted, cfg.n_frames, cfg.shard_size)
+    else:
+        store.clean_partial_files(store.staging_path(out))
+    manifest = store.read_manifest(out)
+    done_ids = set(store.committed_ids(manifest))
+    tasks = [t for t in plan_shards(cfg) if t.shard_id not in done_ids]
+    plans = plan_runs(cfg)
+    total = cfg.n_attempted
+    done = sum(int(v["n"]) for v in manifest["committed"].values() if "n" in v)
+    if progress:
+        progress(done, total, 0.0)
+    sim_s = 0.0
+    args = [(str(out), cfg.backend, plans, t, cfg.n_frames) for t in tasks]
+    for res in ex.run(run_shard, args):
+        store.commit_shards(out, {res["shard_id"]: res})
+        done += res["n"]
+        sim_s += res["n"] * cfg.episode_s
+        if progress:
+            progress(done, total, sim_s)
+    return store.finalize(out, conf, keep_failures=cfg.keep_failures, layout=layout)
