@@ -1,0 +1,263 @@
+"""``run-benchmark``: train (or load) a model, embed, score every task, write results JSON + plots.
+
+The command line is generated from the registries: ``--model`` choices are
+``behaviorbench.models.MODELS``, ``--tasks`` choices are ``TASKS``, and once ``--model`` is known
+every field of that model's config dataclass becomes an option (``--epochs 5``,
+``--batch-size 8``, ``--short-channels 16 16``; bools take ``true``/``false``). A new model or
+task is therefore one registry entry. ``--list-models`` / ``--list-tasks`` print the registries.
+
+Example::
+
+    run-benchmark --model bams --data data/terrain.zarr --seeds 0 1 2 --epochs 50 --out results/
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+import typing
+from collections.abc import Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from .readout import LinearReadoutConfig, RidgeReadoutConfig
+from .tasks import TASKS
+
+console = Console()
+if not console.is_terminal:
+    console.width = max(console.width, 140)  # logs and pipes: do not fold the results table
+
+#: run-level options that shadow a model config field of the same name
+_SHADOWED = {"device", "seed"}
+
+
+def _bool(text: str) -> bool:
+    t = text.strip().lower()
+    if t in ("1", "true", "yes", "on"):
+        return True
+    if t in ("0", "false", "no", "off"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected true/false, got {text!r}")
+
+
+def _scalar_parser(tp: Any) -> Any:
+    if tp is bool:
+        return _bool
+    if tp in (int, float, str):
+        return tp
+    return str
+
+
+def _field_option(tp: Any) -> dict:
+    """argparse kwargs for a dataclass field of (resolved) type ``tp``."""
+    origin = typing.get_origin(tp)
+    args = [a for a in typing.get_args(tp) if a is not type(None)]
+    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)) and args:
+        inner = _field_option(args[0])
+        if inner.get("nargs") == "+":
+            inner["nargs"] = "*"  # empty list -> None
+        return inner
+    if origin is tuple or tp is tuple:
+        elem = args[0] if args else str
+        return {"type": _scalar_parser(elem), "nargs": "+"}
+    if origin is list:
+        return {"type": _scalar_parser(args[0] if args else str), "nargs": "+"}
+    return {"type": _scalar_parser(tp)}
+
+
+def model_fields(model: str) -> list[tuple[str, Any, Any]]:
+    """(name, resolved type, default) of the config fields of ``MODELS[model]``."""
+    from behaviorbench.models import MODELS
+
+    cls = MODELS[model].config_class
+    hints = typing.get_type_hints(cls)
+    out = []
+    for f in dataclasses.fields(cls):
+        default = f.default if f.default is not dataclasses.MISSING else None
+        out.append((f.name, hints.get(f.name, str), default))
+    return out
+
+
+def build_parser(model: str | None = None) -> argparse.ArgumentParser:
+    """The full parser; with ``model`` it includes that model's config fields as options."""
+    from behaviorbench.models import MODELS
+
+    from .runner import DATASET_LOADERS, PIPELINES, RunConfig
+
+    rc = RunConfig(model="", data="")
+    p = argparse.ArgumentParser(
+        prog="run-benchmark", description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--model", choices=sorted(MODELS), help="model registry name")
+    p.add_argument("--data", help="dataset path (e.g. a terrain .zarr store)")
+    p.add_argument("--tasks", nargs="+", choices=sorted(TASKS), metavar="TASK",
+                   help="tasks to score (default: every task of the dataset kind; see "
+                        "--list-tasks)")
+    p.add_argument("--dataset-kind", choices=sorted({*DATASET_LOADERS, *PIPELINES}),
+                   default=rc.dataset_kind,
+                   help="dataset kind when --tasks does not imply one (default %(default)s)")
+    p.add_argument("--seeds", nargs="+", type=int, default=list(rc.seeds),
+                   help="one model training + readout per seed (default %(default)s)")
+    p.add_argument("--device", default=rc.device,
+                   help="auto | cpu | cuda | cuda:N, for model and readout (default auto)")
+    p.add_argument("--out", default=rc.out, help="output folder (default %(default)s)")
+    p.add_argument("--checkpoint", default=None,
+                   help="load this saved model instead of training (readouts still per seed)")
+    p.add_argument("--fit-on", choices=("all", "train"), default=rc.fit_on,
+                   help="sequences the model is fitted on (default %(default)s, as BAMS)")
+    p.add_argument("--max-train-frames", type=int, default=rc.max_train_frames,
+                   help="cap on scored train frames (default %(default)s)")
+    p.add_argument("--max-test-frames", type=int, default=rc.max_test_frames,
+                   help="cap on scored test frames (default %(default)s)")
+    p.add_argument("--skip-frames", type=int, default=rc.skip_frames,
+                   help="first frames of every sequence not scored (default %(default)s)")
+    p.add_argument("--readout-solver", choices=("adamw", "lbfgs"),
+                   default=LinearReadoutConfig.solver,
+                   help="linear readout solver: adamw = reference 1000 full-batch steps; lbfgs = "
+                        "same loss run to convergence, faster on large inputs (default "
+                        "%(default)s)")
+    p.add_argument("--readout-steps", type=int, default=LinearReadoutConfig.steps,
+                   help="full-batch AdamW steps of the linear readout (default %(default)s)")
+    p.add_argument("--ridge-alphas", type=float, nargs="+",
+                   default=list(RidgeReadoutConfig().alphas),
+                   help="ridge penalties tried by grouped CV (default %(default)s)")
+    p.add_argument("--spaces", action="store_true",
+                   help="bams: also write results for its short- and long-term spaces "
+                        "(bams-short, bams-long) scored from the same trained model")
+    p.add_argument("--no-plots", action="store_true", help="skip the PNG figures")
+    p.add_argument("--no-save-checkpoint", action="store_true",
+                   help="do not write out/checkpoints/<model>_seed<s>.pt")
+    p.add_argument("--list-models", action="store_true", help="print the model registry")
+    p.add_argument("--list-tasks", action="store_true", help="print the task registry")
+    if model:
+        g = p.add_argument_group(f"{model} config (overrides of the model's defaults)")
+        taken = {a.dest for a in p._actions}
+        for name, tp, default in model_fields(model):
+            if name in _SHADOWED or name in taken:
+                continue
+            g.add_argument("--" + name.replace("_", "-"), dest=f"model__{name}",
+                           default=argparse.SUPPRESS, metavar=name.upper(),
+                           help=f"default {default!r}", **_field_option(tp))
+    return p
+
+
+def _coerce_override(name: str, value: Any, model: str) -> Any:
+    tp = dict((n, t) for n, t, _ in model_fields(model))[name]
+    if isinstance(value, list):
+        if typing.get_origin(tp) is list:
+            return value
+        return tuple(value) if value else None
+    return value
+
+
+def list_models() -> str:
+    """Plain-text table of MODELS with their config fields."""
+    from behaviorbench.models import MODELS
+
+    rows = [("name", "class", "config fields (run-benchmark --model NAME --help)")]
+    for name in sorted(MODELS):
+        cls = MODELS[name]
+        fields = ", ".join(f.name for f in dataclasses.fields(cls.config_class))
+        rows.append((name, cls.__name__, fields))
+    return "models (behaviorbench.models.MODELS)\n" + _columns(rows)
+
+
+def _columns(rows: list[tuple[str, ...]]) -> str:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
+                     for r in rows)
+
+
+def list_tasks() -> str:
+    """Plain-text table of TASKS (one line per task, never folded)."""
+    rows = [("name", "dataset", "level", "pooling", "kind", "metric", "split", "classes")]
+    for name in sorted(TASKS):
+        s = TASKS[name]
+        rows.append((name, s.dataset, s.level, s.pooling if s.level == "sequence" else "-",
+                     s.kind, s.metric, s.split,
+                     str(len(s.class_names)) if s.class_names else "-"))
+    return "tasks (behaviorbench.benchmark.tasks.TASKS)\n" + _columns(rows)
+
+
+def results_table(res: Any) -> Table:
+    t = Table(title=f"{res.model.name} on {res.dataset.name} (seeds {res.seeds})")
+    t.add_column("task", no_wrap=True)
+    for col in ("level", "metric", "mean", "std", "per seed", "train/test rows"):
+        t.add_column(col, justify="right" if col in ("mean", "std") else "left",
+                     overflow="fold")
+    for ts in res.tasks:
+        std = "-" if ts.std is None else f"{ts.std:.4f}"
+        rows = f"{ts.extra.get('n_train_rows', '?')}/{ts.extra.get('n_test_rows', '?')}"
+        t.add_row(ts.name, ts.level, ts.metric, f"{ts.mean:.4f}", std,
+                  " ".join(f"{v:.4f}" for v in ts.values), rows)
+    return t
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--model")
+    known, _ = pre.parse_known_args(argv)
+    from behaviorbench.models import MODELS
+
+    model = known.model if known.model in MODELS else None
+    args = build_parser(model).parse_args(argv)
+
+    if args.list_models or args.list_tasks:
+        if args.list_models:
+            print(list_models())
+        if args.list_tasks:
+            print(list_tasks())
+        return 0
+    if not args.model or not args.data:
+        build_parser(model).error("--model and --data are required (or --list-models/--list-tasks)")
+
+    from .results import load_results
+    from .runner import RunConfig, run_benchmark
+
+    overrides = {
+        k.removeprefix("model__"): _coerce_override(k.removeprefix("model__"), v, args.model)
+        for k, v in vars(args).items() if k.startswith("model__")
+    }
+    cfg = RunConfig(
+        model=args.model,
+        data=args.data,
+        tasks=tuple(args.tasks) if args.tasks else None,
+        dataset_kind=args.dataset_kind,
+        seeds=tuple(args.seeds),
+        device=args.device,
+        out=args.out,
+        checkpoint=args.checkpoint,
+        model_overrides=overrides,
+        fit_on=args.fit_on,
+        max_train_frames=args.max_train_frames,
+        max_test_frames=args.max_test_frames,
+        skip_frames=args.skip_frames,
+        readout=LinearReadoutConfig(solver=args.readout_solver, steps=args.readout_steps),
+        ridge=RidgeReadoutConfig(alphas=tuple(args.ridge_alphas)),
+        plots=not args.no_plots,
+        spaces=args.spaces,
+        save_checkpoint=not args.no_save_checkpoint,
+    )
+    outcome = run_benchmark(cfg, log=lambda m: console.print(f"[dim]{m}"))
+    res = outcome.results
+    console.print(results_table(res))
+    console.print(f"train {res.train_time_s or 0:.1f} s, eval {res.eval_time_s:.1f} s, "
+                  f"peak memory {res.peak_memory_bytes / 2**20:.0f} MiB")
+    console.print(f"results: {outcome.results_path}")
+    for view, path in outcome.extra_results.items():
+        console.print(results_table(load_results(path)))
+        console.print(f"results ({view}): {path}")
+    for c in outcome.checkpoints:
+        console.print(f"checkpoint: {c}")
+    for a in outcome.artifacts:
+        console.print(f"figure: {a}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,548 @@
+"""Benchmark runner: train (or load) a model per seed -> embed -> read out every task -> results.
+
+Protocol (documented in docs/benchmark.md)
+- Seeds: for each seed ``s`` the model is trained from scratch with ``seed=s`` (when its config
+  has a ``seed`` field) and every readout is initialised with ``s``; per-seed scores are reported
+  with their mean and sample std. With ``checkpoint`` the model is loaded once and only the
+  readouts vary with the seed.
+- Training data: self-supervised models are fitted on the features of *all* sequences (labels
+  are never seen), as the reference BAMS; ``fit_on="train"`` restricts fitting to the train split.
+- Split: each task's ``split`` ("paper": ``dataset.paper_split()``, 20 % train / 80 % test
+  sequences; "random": ``dataset.random_split(seed)``).
+- Frames: scored frames are drawn deterministically (``numpy.random.default_rng(frame_seed)``,
+  independent of the model seed so every model is scored on the same frames) from the frames
+  ``t >= skip_frames`` of the train / test sequences, at most ``max_train_frames`` /
+  ``max_test_frames`` of each; the counts are recorded in each task's ``extra``.
+- Embeddings are computed in batches of sequences and only the selected frames (plus the
+  per-sequence mean for ``pooling="mean"`` tasks) are kept, so memory is bounded by the caps.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from . import hardware
+from .readout import (
+    LinearReadoutConfig,
+    RidgeReadoutConfig,
+    fit_linear_classifier,
+    fit_ridge,
+)
+from .tasks import DEFAULT_TASKS, TASKS, TaskSpec
+
+
+@dataclass
+class DatasetHandle:
+    """A loaded dataset plus what the results file records about it.
+
+    ``data`` has ``.features`` (N, T, F) float32, ``.sequence_labels[name]`` (N,),
+    ``.frame_labels[name]`` (N, T), ``.paper_split()`` and ``.random_split(seed)``.
+    """
+
+    data: Any
+    name: str
+    kind: str  # results.DatasetInfo.kind ("quadruped", "mabe22")
+    path: str
+    schema_version: str | None
+    checksum: str | None
+    vocabularies: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+def _checksum_from_attrs(attrs: dict) -> str | None:
+    sums = attrs.get("checksums") or {}
+    if not sums:
+        return None
+    h = hashlib.sha256("\n".join(f"{k}={sums[k]}" for k in sorted(sums)).encode())
+    return "sha256:" + h.hexdigest()
+
+
+def checksum_arrays(arrays: dict[str, np.ndarray]) -> str:
+    """sha256 over the named arrays' bytes (sorted by name) -> 'sha256:<hex>'."""
+    h = hashlib.sha256()
+    for k in sorted(arrays):
+        a = np.ascontiguousarray(arrays[k])
+        h.update(f"{k}:{a.dtype.str}:{a.shape}".encode())
+        h.update(a.tobytes())
+    return "sha256:" + h.hexdigest()
+
+
+def load_terrain(path: str | Path) -> DatasetHandle:
+    """Load a terrain store (``behaviorbench.datasets``) as a ``DatasetHandle``."""
+    from behaviorbench.datasets import load_terrain_dataset
+
+    ds = load_terrain_dataset(path)
+    attrs = getattr(ds, "attrs", {}) or {}
+    cfg = attrs.get("config") or {}
+    checksum = _checksum_from_attrs(attrs)
+    if checksum is None:
+        checksum = checksum_arrays(
+            {"features": ds.features, **ds.sequence_labels, **ds.frame_labels}
+        )
+    return DatasetHandle(
+        data=ds,
+        name=str(cfg.get("name") or cfg.get("preset") or Path(path).stem),
+        kind="quadruped",
+        path=str(path),
+        schema_version=str(attrs["schema_version"]) if "schema_version" in attrs else None,
+        checksum=checksum,
+        vocabularies=dict(getattr(ds, "vocabularies", {}) or {}),
+    )
+
+
+#: dataset kind (TaskSpec.dataset) -> loader(path) -> DatasetHandle
+DATASET_LOADERS: dict[str, Callable[[str | Path], DatasetHandle]] = {"terrain": load_terrain}
+
+#: dataset kind -> pipeline(cfg, specs, log) -> RunOutcome, for kinds with their own protocol
+#: (step 5: "mabe" runs the official MABe evaluator); such kinds need no DATASET_LOADERS entry.
+PIPELINES: dict[str, Callable[..., Any]] = {}
+
+
+@dataclass
+class RunConfig:
+    """One ``run-benchmark`` invocation."""
+
+    model: str  # key of behaviorbench.models.MODELS
+    data: str  # dataset path
+    tasks: tuple[str, ...] | None = None  # None: DEFAULT_TASKS of the dataset kind
+    dataset_kind: str = "terrain"  # key of DATASET_LOADERS when no task names one
+    seeds: tuple[int, ...] = (0, 1, 2)  # one model training + readout per seed
+    device: str = "auto"  # model training/embedding and readout device
+    out: str = "results"  # output folder (results JSON, plots, checkpoints)
+    checkpoint: str | None = None  # load this model file instead of training
+    model_overrides: dict[str, Any] = field(default_factory=dict)  # model config fields
+    fit_on: str = "all"  # "all" sequences (reference) | "train" split only
+    max_train_frames: int = 200_000  # cap on scored train frames per split (frames)
+    max_test_frames: int = 200_000  # cap on scored test frames per split (frames)
+    skip_frames: int = 0  # first frames of each sequence never scored (frames)
+    frame_seed: int = 0  # seed of the deterministic frame subsampling
+    embed_batch: int = 32  # sequences per embed() call
+    readout: LinearReadoutConfig = field(default_factory=LinearReadoutConfig)
+    ridge: RidgeReadoutConfig = field(default_factory=RidgeReadoutConfig)
+    plots: bool = True  # write PCA and confusion-matrix PNGs beside the results
+    spaces: bool = False  # BAMS: also score the short/long spaces of the same trained model
+    save_checkpoint: bool = True  # write out/checkpoints/<model>_seed<s>.pt
+
+
+@dataclass
+class Selection:
+    """Scored frames of one split: sequence index and frame index per row (both (n,) int64)."""
+
+    seq: np.ndarray
+    t: np.ndarray
+    n_available: int
+
+
+def select_frames(
+    seq_idx: np.ndarray, n_frames: int, cap: int, skip: int, seed: int
+) -> Selection:
+    """Deterministic subsample of the frames ``t >= skip`` of sequences ``seq_idx``.
+
+    At most ``cap`` (seq, t) pairs drawn without replacement by ``default_rng(seed)``, sorted.
+    """
+    seq_idx = np.sort(np.asarray(seq_idx, dtype=np.int64))
+    per = max(n_frames - skip, 0)
+    total = len(seq_idx) * per
+    if total <= cap:
+        flat = np.arange(total, dtype=np.int64)
+    else:
+        flat = np.sort(np.random.default_rng(seed).choice(total, size=cap, replace=False))
+    per = max(per, 1)
+    return Selection(seq=seq_idx[flat // per], t=flat % per + skip, n_available=total)
+
+
+@dataclass
+class Embedded:
+    """Embeddings of one split's selection: rows (n, D) float32 and per-sequence means."""
+
+    rows: np.ndarray  # (n_selected, D)
+    seq_mean: dict[int, np.ndarray]  # sequence index -> (D,) mean over frames t >= skip
+
+
+def embed_selection(
+    model: Any, features: np.ndarray, sel: Selection, skip: int, batch: int
+) -> Embedded:
+    """Embed the sequences of ``sel`` in batches, keeping only the selected frames."""
+    seqs = np.unique(sel.seq)
+    rows: np.ndarray | None = None
+    means: dict[int, np.ndarray] = {}
+    for s in range(0, len(seqs), batch):
+        chunk = seqs[s : s + batch]
+        z = model.embed(features[chunk])  # (b, T, D)
+        if rows is None:
+            rows = np.empty((len(sel.seq), z.shape[-1]), dtype=np.float32)
+        for j, q in enumerate(chunk):
+            means[int(q)] = z[j, skip:].mean(axis=0)
+        lo, hi = np.searchsorted(sel.seq, [chunk[0], chunk[-1] + 1])
+        pos = np.searchsorted(chunk, sel.seq[lo:hi])
+        rows[lo:hi] = z[pos, sel.t[lo:hi]]
+    if rows is None:
+        rows = np.zeros((0, 0), dtype=np.float32)
+    return Embedded(rows=rows, seq_mean=means)
+
+
+@dataclass
+class TaskRun:
+    """Per-seed outcome of one task."""
+
+    spec: TaskSpec
+    values: list[float] = field(default_factory=list)
+    seeds: list[int] = field(default_factory=list)
+    per_seed: list[dict[str, float]] = field(default_factory=list)
+    confusions: list[np.ndarray] = field(default_factory=list)
+    n_train: int = 0
+    n_test: int = 0
+    n_available: tuple[int, int] = (0, 0)
+
+
+def _task_rows(
+    spec: TaskSpec, data: Any, sel: Selection, emb: Embedded
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(x (n, D), y (n,), sequence id (n,)) rows of one split for ``spec``.
+
+    Rows with invalid labels (negative class, non-finite value) are dropped.
+    """
+    if spec.level == "frame":
+        y = np.asarray(data.frame_labels[spec.label])[sel.seq, sel.t]
+        x, g = emb.rows, sel.seq
+    elif spec.pooling == "mean":
+        g = np.unique(sel.seq)
+        y = np.asarray(data.sequence_labels[spec.label])[g]
+        x = np.stack([emb.seq_mean[int(q)] for q in g]) if len(g) else emb.rows[:0]
+    else:
+        y = np.asarray(data.sequence_labels[spec.label])[sel.seq]
+        x, g = emb.rows, sel.seq
+    if spec.kind == "classification":
+        ok = y >= 0 if np.issubdtype(y.dtype, np.integer) else np.isfinite(y) & (y >= 0)
+        y = y.astype(np.int64)
+    else:
+        y = y.astype(np.float64)
+        ok = np.isfinite(y)
+    return x[ok], y[ok], g[ok]
+
+
+def _splits(data: Any, split: str, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    if split == "paper":
+        return data.paper_split()
+    if split == "random":
+        return data.random_split(seed)
+    raise ValueError(f"unknown split {split!r}")
+
+
+def _n_classes(spec: TaskSpec, handle: DatasetHandle, data: Any) -> int:
+    if spec.class_names:
+        return len(handle.vocabularies.get(spec.label, spec.class_names))
+    src = data.frame_labels if spec.level == "frame" else data.sequence_labels
+    return int(np.max(src[spec.label])) + 1
+
+
+def build_model(cfg: RunConfig, seed: int) -> Any:
+    """A fresh, untrained model for ``seed`` with the run's overrides and device."""
+    from behaviorbench.models import MODELS, get_model
+
+    fields = {f.name for f in dataclasses.fields(MODELS[cfg.model].config_class)}
+    over = dict(cfg.model_overrides)
+    if "seed" in fields:
+        over.setdefault("seed", int(seed))
+    if "device" in fields:
+        over.setdefault("device", cfg.device)
+    return get_model(cfg.model, **over)
+
+
+def resolve_tasks(cfg: RunConfig) -> tuple[str, list[TaskSpec]]:
+    """(dataset kind, task specs) of the run; all tasks must use one dataset kind."""
+    if cfg.tasks:
+        specs = [TASKS[t] if t in TASKS else _unknown(t) for t in cfg.tasks]
+        kinds = {s.dataset for s in specs}
+        if len(kinds) != 1:
+            raise ValueError(f"tasks {list(cfg.tasks)} span several dataset kinds {kinds}")
+        return kinds.pop(), specs
+    kind = cfg.dataset_kind
+    return kind, [TASKS[t] for t in DEFAULT_TASKS[kind]]
+
+
+def _unknown(name: str) -> TaskSpec:
+    raise KeyError(f"unknown task {name!r}; choose from {sorted(TASKS)}")
+
+
+@dataclass
+class RunOutcome:
+    """What ``run_benchmark`` produced (``results``/``results_path``: the main model's)."""
+
+    results: Any  # results.BenchmarkResults
+    results_path: Path
+    checkpoints: list[Path]
+    artifacts: list[Path]
+    task_runs: dict[str, TaskRun]
+    extra_results: dict[str, Path] = field(default_factory=dict)  # view name -> results file
+
+
+#: model name -> {view name: embedding-space name} scored from the same trained model (--spaces)
+SPACE_VIEWS: dict[str, dict[str, str]] = {"bams": {"bams-short": "short", "bams-long": "long"}}
+
+
+def score_views(cfg: RunConfig, model: Any) -> dict[str, slice]:
+    """{result name: embedding-dim slice}: the model itself, plus its spaces with ``spaces``."""
+    from .plots import embedding_spaces
+
+    views = {cfg.model: slice(None)}
+    if cfg.spaces:
+        spaces = embedding_spaces(model)
+        for view, space in SPACE_VIEWS.get(cfg.model, {}).items():
+            if space in spaces:
+                views[view] = spaces[space]
+    return views
+
+
+def run_benchmark(cfg: RunConfig, log: Callable[[str], None] = print) -> RunOutcome:
+    """Run the whole protocol (module docstring) and write results JSON, plots, checkpoints."""
+    from behaviorbench.models import MODELS, load_model
+
+    from . import results as R
+
+    if cfg.model not in MODELS:
+        raise KeyError(f"unknown model {cfg.model!r}; choose from {sorted(MODELS)}")
+    kind, specs = resolve_tasks(cfg)
+    if kind in PIPELINES:
+        return PIPELINES[kind](cfg, specs, log)
+    if kind not in DATASET_LOADERS:
+        raise KeyError(f"no loader for dataset kind {kind!r}; have {sorted(DATASET_LOADERS)}")
+    readout_cfg = dataclasses.replace(cfg.readout, device=_readout_device(cfg.device))
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    seeds = [int(s) for s in cfg.seeds]
+
+    log(f"loading {cfg.data}")
+    handle = DATASET_LOADERS[kind](cfg.data)
+    data = handle.data
+    features = np.asarray(data.features, dtype=np.float32)
+    n_frames = features.shape[1]
+
+    runs: dict[str, dict[str, TaskRun]] = {}
+    checkpoints: list[Path] = []
+    train_time = 0.0
+    eval_time = 0.0
+    model = None
+    plot_payload: dict[str, Any] = {}
+    for i, seed in enumerate(seeds):
+        t0 = time.perf_counter()
+        if cfg.checkpoint:
+            if model is None:
+                log(f"loading checkpoint {cfg.checkpoint}")
+                model = load_model(cfg.checkpoint)
+                if getattr(model, "name", cfg.model) != cfg.model:
+                    raise ValueError(f"{cfg.checkpoint} holds a {model.name!r} model, "
+                                     f"not {cfg.model!r}")
+        else:
+            model = build_model(cfg, seed)
+            fit_idx = None
+            if cfg.fit_on == "train":
+                fit_idx = np.unique(np.concatenate([_splits(data, s.split, seed)[0]
+                                                    for s in specs]))
+            log(f"[seed {seed}] training {cfg.model} on "
+                f"{len(features) if fit_idx is None else len(fit_idx)} sequences")
+            model.fit(features if fit_idx is None else features[fit_idx])
+            if cfg.save_checkpoint:
+                ck = model.save(out / "checkpoints" / f"{cfg.model}_seed{seed}.pt")
+                checkpoints.append(Path(ck))
+        train_time += time.perf_counter() - t0 if not cfg.checkpoint else 0.0
+
+        t0 = time.perf_counter()
+        cache: dict[tuple, tuple[Selection, Embedded, Selection, Embedded]] = {}
+        for spec in specs:
+            key = (spec.split, seed if spec.split != "paper" else None)
+            if key not in cache:
+                tr_idx, te_idx = _splits(data, spec.split, seed)
+                parts = []
+                for idx, cap in ((tr_idx, cfg.max_train_frames), (te_idx, cfg.max_test_frames)):
+                    sel = select_frames(idx, n_frames, cap, cfg.skip_frames, cfg.frame_seed)
+                    emb = embed_selection(model, features, sel, cfg.skip_frames,
+                                          cfg.embed_batch)
+                    parts += [sel, emb]
+                cache[key] = tuple(parts)
+            sel_tr, emb_tr, sel_te, emb_te = cache[key]
+            for view, dims in score_views(cfg, model).items():
+                run = runs.setdefault(view, {}).setdefault(spec.name, TaskRun(spec=spec))
+                _score_task(cfg, spec, handle, readout_cfg, seed, run, sel_tr,
+                            _slice(emb_tr, dims), sel_te, _slice(emb_te, dims))
+                log(f"[seed {seed}] {view} {spec.name}: {spec.metric} = {run.values[-1]:.4f}")
+            if i == 0 and "test" not in plot_payload:
+                plot_payload["test"] = (sel_te, emb_te)
+        eval_time += time.perf_counter() - t0
+
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    paths: dict[str, Path] = {}
+    results: dict[str, Any] = {}
+    all_artifacts: list[Path] = []
+    for view, view_runs in runs.items():
+        stem = f"{view}_{handle.name}_{stamp}"
+        artifacts: list[Path] = []
+        if cfg.plots:
+            artifacts = _plots(cfg, view, model if view == cfg.model else None, data, handle,
+                               view_runs, plot_payload, out, stem, log)
+        notes = _notes(cfg)
+        if view != cfg.model:
+            notes = (f"{view}: the {SPACE_VIEWS[cfg.model][view]}-term space of the {cfg.model} "
+                     f"model trained in this run (no separate training); " + notes)
+        res = R.BenchmarkResults(
+            model=R.ModelInfo(name=view,
+                              config=_model_config(model, per_seed=not cfg.checkpoint),
+                              n_parameters=int(getattr(model, "n_parameters", 0) or 0)),
+            dataset=R.DatasetInfo(name=handle.name, kind=handle.kind, path=handle.path,
+                                  schema_version=handle.schema_version,
+                                  checksum=handle.checksum),
+            tasks=[_task_score(run, cfg) for run in view_runs.values()],
+            seeds=seeds,
+            train_time_s=train_time if not cfg.checkpoint else None,
+            eval_time_s=eval_time,
+            peak_memory_bytes=max(hardware.peak_rss_bytes(), hardware.peak_gpu_bytes() or 0),
+            hardware=_hardware(cfg.device),
+            package_versions=hardware.package_versions(),
+            git_commit=hardware.git_commit(),
+            date=R.utc_now(),
+            artifacts=[str(a.relative_to(out)) for a in artifacts],
+            notes=notes,
+        )
+        paths[view] = R.save_results(res, out / f"{stem}.json")
+        results[view] = res
+        all_artifacts += artifacts
+    return RunOutcome(results=results[cfg.model], results_path=paths[cfg.model],
+                      checkpoints=checkpoints, artifacts=all_artifacts,
+                      task_runs=runs[cfg.model],
+                      extra_results={v: p for v, p in paths.items() if v != cfg.model})
+
+
+def _slice(emb: Embedded, dims: slice) -> Embedded:
+    if dims == slice(None):
+        return emb
+    return Embedded(rows=np.ascontiguousarray(emb.rows[:, dims]),
+                    seq_mean={k: v[dims] for k, v in emb.seq_mean.items()})
+
+
+def _score_task(cfg: RunConfig, spec: TaskSpec, handle: DatasetHandle,
+                readout_cfg: LinearReadoutConfig, seed: int, run: TaskRun,
+                sel_tr: Selection, emb_tr: Embedded, sel_te: Selection, emb_te: Embedded) -> None:
+    """Fit and score one readout; appends the seed's scores to ``run``."""
+    data = handle.data
+    xtr, ytr, gtr = _task_rows(spec, data, sel_tr, emb_tr)
+    xte, yte, _ = _task_rows(spec, data, sel_te, emb_te)
+    if spec.kind == "classification":
+        sc = fit_linear_classifier(xtr, ytr, xte, yte, _n_classes(spec, handle, data),
+                                   readout_cfg, seed=seed)
+        run.confusions.append(sc.confusion)
+    else:
+        sc = fit_ridge(xtr, ytr, xte, yte, cfg.ridge, groups=gtr)
+    metrics = sc.metrics()
+    run.values.append(float(metrics[spec.metric]))
+    run.seeds.append(seed)
+    run.per_seed.append(metrics)
+    run.n_train, run.n_test = sc.n_train, sc.n_test
+    run.n_available = (sel_tr.n_available, sel_te.n_available)
+
+
+def _readout_device(device: str) -> str:
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return device
+
+
+def _hardware(device: str) -> Any:
+    from .results import Hardware
+
+    gpus = hardware.gpu_models()
+    return Hardware(cpu_model=hardware.cpu_model() or "unknown",
+                    gpu_model=gpus[0] if gpus else None,
+                    device=_readout_device(device), cpu_count=hardware.hardware_info()["cpu_count"])
+
+
+def _model_config(model: Any, per_seed: bool) -> dict:
+    """The model's config as JSON-able dict; ``seed`` dropped when it varied per run."""
+    from behaviorbench.models.base import config_to_dict
+
+    cfg = getattr(model, "config", None)
+    if cfg is None or not dataclasses.is_dataclass(cfg):
+        return {}
+    out = {}
+    for k, v in config_to_dict(cfg).items():
+        if per_seed and k == "seed":
+            continue
+        out[k] = v if isinstance(v, (int, float, str, bool, list, type(None))) else str(v)
+    return out
+
+
+def _notes(cfg: RunConfig) -> str:
+    return (f"model fitted on {cfg.fit_on} sequences per seed"
+            f"{' (loaded from ' + cfg.checkpoint + ')' if cfg.checkpoint else ''}; "
+            f"{_readout_note(cfg.readout)}, "
+            f"ridge alpha by {cfg.ridge.cv_folds}-fold CV grouped by sequence over "
+            f"{list(cfg.ridge.alphas)}; frames t >= {cfg.skip_frames}, caps "
+            f"{cfg.max_train_frames} train / {cfg.max_test_frames} test frames "
+            f"(rng seed {cfg.frame_seed})")
+
+
+def _readout_note(r: LinearReadoutConfig) -> str:
+    if r.solver == "lbfgs":
+        return (f"linear readout L-BFGS to convergence (tol {r.lbfgs_tol}, max {r.lbfgs_max_iter} "
+                f"iterations, l2 {r.lbfgs_l2}, class-balanced cross-entropy)")
+    return (f"linear readout {r.steps} full-batch AdamW steps (lr {r.lr}, wd {r.weight_decay}, "
+            f"class-balanced cross-entropy)")
+
+
+def _task_score(run: TaskRun, cfg: RunConfig) -> Any:
+    from .results import TaskScore
+
+    spec = run.spec
+    extra: dict[str, Any] = {
+        "kind": spec.kind,
+        "split": spec.split,
+        "pooling": spec.pooling if spec.level == "sequence" else "frame",
+        "n_train_rows": run.n_train,
+        "n_test_rows": run.n_test,
+        "n_train_frames_available": run.n_available[0],
+        "n_test_frames_available": run.n_available[1],
+        "max_train_frames": cfg.max_train_frames,
+        "max_test_frames": cfg.max_test_frames,
+        "per_seed": run.per_seed,
+    }
+    if run.confusions:
+        extra["confusion_matrix"] = np.mean(run.confusions, axis=0).round(6).tolist()
+        extra["class_names"] = list(spec.class_names or [])
+    sub = run.n_available[1] > cfg.max_test_frames or run.n_available[0] > cfg.max_train_frames
+    note = (f"{spec.kind} readout on {'mean-pooled sequences' if spec.pooling == 'mean' and spec.level == 'sequence' else 'frames'}; "  # noqa: E501
+            f"{run.n_train} train / {run.n_test} test rows"
+            + (" (frames subsampled deterministically)" if sub else ""))
+    return TaskScore.from_values(spec.name, spec.metric, spec.higher_is_better, spec.level,
+                                 run.values, run.seeds, extra=extra, note=note)
+
+
+def _plots(cfg, view, model, data, handle, runs, payload, out, stem, log) -> list[Path]:
+    """PCA projections (main model only: one figure per space) and confusion matrices."""
+    try:
+        from . import plots
+    except Exception as e:  # noqa: BLE001 - plots are optional
+        log(f"plots skipped: {e}")
+        return []
+    files: list[Path] = []
+    if model is not None and "test" in payload:
+        sel, emb = payload["test"]
+        files += plots.embedding_projections(
+            emb.rows, sel, data, handle.vocabularies, plots.embedding_spaces(model),
+            out, stem, seed=cfg.frame_seed,
+        )
+    for run in runs.values():
+        if run.confusions:
+            names = list(handle.vocabularies.get(run.spec.label, run.spec.class_names or ()))
+            png = out / f"{stem}_confusion_{run.spec.name}.png"
+            files.append(plots.confusion_matrix_png(
+                np.mean(run.confusions, axis=0), names, png,
+                title=f"{view}: {run.spec.name} (mean over {len(run.values)} seed(s))",
+            ))
+    return files

@@ -1,0 +1,113 @@
+"""run-benchmark: registry listings, generated model options, and end-to-end runs on a tiny
+store written by the real dataset writer (synthetic trajectories, see synthetic_backend.py)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from behaviorbench.benchmark.cli import build_parser, main
+from behaviorbench.benchmark.results import load_results
+from behaviorbench.benchmark.tasks import TASKS
+from behaviorbench.models import MODELS
+
+from .synthetic_backend import BACKEND
+
+TINY_BAMS = ["--epochs", "1", "--short-channels", "8", "8", "--long-channels", "8", "8",
+             "--predictor-hidden", "16", "--batch-size", "4"]
+
+
+@pytest.fixture(scope="module")
+def tiny_store(tmp_path_factory) -> Path:
+    from behaviorbench.datasets import generate_dataset
+    from behaviorbench.datasets.config import preset
+
+    out = tmp_path_factory.mktemp("data") / "tiny.zarr"
+    cfg = preset("tiny", backend=BACKEND, trajectories_per_run=5, command_vels=(0.5, 1.0),
+                 episode_s=4.0, shard_size=10)
+    generate_dataset(out, cfg, executor="serial")
+    return out
+
+
+def test_list_models_and_tasks(capsys):
+    assert main(["--list-models"]) == 0
+    out = capsys.readouterr().out
+    for name in MODELS:
+        assert name in out
+    assert main(["--list-tasks"]) == 0
+    out = capsys.readouterr().out
+    for name in TASKS:
+        assert name in out
+
+
+def test_model_options_are_generated_from_config():
+    p = build_parser("bams")
+    args = p.parse_args(["--model", "bams", "--data", "x", "--epochs", "3",
+                         "--short-channels", "8", "8", "--train", "false"])
+    assert args.model__epochs == 3
+    assert args.model__short_channels == [8, 8]
+    assert args.model__train is False
+    with pytest.raises(SystemExit):
+        build_parser("pca").parse_args(["--model", "pca", "--epochs", "3"])
+    with pytest.raises(SystemExit):
+        main(["--model", "pca", "--data", "x", "--tasks", "no_such_task"])
+
+
+def test_end_to_end_raw_features_recover_planted_labels(tiny_store, tmp_path):
+    out = tmp_path / "raw"
+    assert main(["--model", "raw", "--data", str(tiny_store), "--out", str(out),
+                 "--seeds", "0", "--readout-steps", "300", "--device", "cpu"]) == 0
+    (path,) = sorted(out.glob("*.json"))
+    res = load_results(path)
+    assert {t.name for t in res.tasks} == set(TASKS) - {
+        n for n, t in TASKS.items() if t.dataset != "terrain"}
+    # the synthetic store plants these labels linearly in the features (synthetic_backend.py)
+    assert res.task("robot_type").mean > 0.9
+    assert res.task("terrain_type").mean > 0.8
+    assert res.task("terrain_slope").mean > 0.7
+    for a in res.artifacts:
+        assert (out / a).is_file() and a.endswith(".png")
+
+
+def test_end_to_end_bams_seeds_checkpoints_and_reload(tiny_store, tmp_path):
+    out = tmp_path / "bams"
+    common = ["--data", str(tiny_store), "--device", "cpu", "--readout-steps", "100",
+              "--max-train-frames", "400", "--max-test-frames", "800",
+              "--tasks", "robot_type", "terrain_type", "terrain_slope"]
+    assert main(["--model", "bams", *common, "--out", str(out), "--seeds", "0", "1", "--spaces",
+                 *TINY_BAMS]) == 0
+    (path,) = sorted(out.glob("bams_*.json"))
+    res = load_results(path)
+    raw = json.loads(path.read_text())
+    assert res.seeds == [0, 1] and res.model.name == "bams"
+    assert res.model.n_parameters > 0 and res.model.config["epochs"] == 1
+    assert res.dataset.checksum.startswith("sha256:") and res.dataset.schema_version
+    assert res.train_time_s > 0 and res.eval_time_s > 0 and res.peak_memory_bytes > 0
+    assert res.hardware.device == "cpu" and res.package_versions["torch"]
+    t = res.task("terrain_type")
+    assert len(t.values) == 2 and t.std is not None
+    assert t.extra["n_train_rows"] == 400 and t.extra["n_test_rows"] == 800
+    assert len(t.extra["confusion_matrix"]) == 5
+    assert raw["tasks"][0]["seeds"] == [0, 1]
+    assert any("pca_short" in a for a in res.artifacts)
+    assert any("pca_long" in a for a in res.artifacts)
+    # --spaces: the short/long spaces of the same trained model, one results file each
+    for view in ("bams-short", "bams-long"):
+        (vpath,) = sorted(out.glob(f"{view}_*.json"))
+        vres = load_results(vpath)
+        assert vres.model.name == view and vres.seeds == [0, 1]
+        assert {t.name for t in vres.tasks} == {t.name for t in res.tasks}
+    ckpt = out / "checkpoints" / "bams_seed0.pt"
+    assert ckpt.is_file() and (out / "checkpoints" / "bams_seed1.pt").is_file()
+
+    # Loading the seed-0 checkpoint and reading out with seed 0 reproduces seed 0's scores.
+    out2 = tmp_path / "reload"
+    assert main(["--model", "bams", *common, "--out", str(out2), "--seeds", "0",
+                 "--checkpoint", str(ckpt), "--no-plots"]) == 0
+    (path2,) = sorted(out2.glob("*.json"))
+    res2 = load_results(path2)
+    assert res2.train_time_s is None
+    for name in ("robot_type", "terrain_type", "terrain_slope"):
+        assert res2.task(name).values[0] == pytest.approx(res.task(name).values[0], abs=1e-6)
