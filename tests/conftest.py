@@ -20,7 +20,7 @@ def repo_root() -> Path:
 def reference_dir() -> Path:
     """`../shared/reference` (CI clones the repo with `shared/` beside it)."""
     if not REFERENCE_DIR.is_dir():
-        pytest.fail(f"reference material not found at {REFERENCE_DIR}: CI places ../shared beside the repo")
+        pytest.fail(f"reference material not found at {REFERENCE_DIR} (CI puts ../shared there)")
     return REFERENCE_DIR
 
 

@@ -6,9 +6,16 @@ every field of that model's config dataclass becomes an option (``--epochs 5``,
 ``--batch-size 8``, ``--short-channels 16 16``; bools take ``true``/``false``). A new model or
 task is therefore one registry entry. ``--list-models`` / ``--list-tasks`` print the registries.
 
-Example::
+Examples::
 
     run-benchmark --model bams --data data/terrain.zarr --seeds 0 1 2 --epochs 50 --out results/
+    run-benchmark --model bams --mabe-data mabe/ --mabe-split jax_split.json \
+        --mabe-tasks jax_tasks.json --seeds 0 --out results/
+
+``--mabe-data DIR`` (the official MABe 2022 mouse-triplet files, either naming scheme) runs the
+official MABe protocol (``behaviorbench.benchmark.mabe.run``) instead of ``--data``: per seed the
+model is trained on the keypoints, the submission and official CSV are written to
+``out/mabe_seed<s>/`` and scored; ``--tasks`` may restrict the reported MABe tasks.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from .readout import LinearReadoutConfig, RidgeReadoutConfig
@@ -94,6 +102,14 @@ def build_parser(model: str | None = None) -> argparse.ArgumentParser:
     )
     p.add_argument("--model", choices=sorted(MODELS), help="model registry name")
     p.add_argument("--data", help="dataset path (e.g. a terrain .zarr store)")
+    p.add_argument("--mabe-data", metavar="DIR",
+                   help="folder with the official MABe 2022 mouse-triplet files (AIcrowd or "
+                        "CaltechDATA names): run the MABe protocol instead of --data")
+    p.add_argument("--mabe-split", metavar="FILE",
+                   help="official jax_split.json (default: our fallback split; results are "
+                        "marked UNOFFICIAL)")
+    p.add_argument("--mabe-tasks", metavar="FILE",
+                   help="official jax_tasks.json (default: the published 13 tasks and seeds)")
     p.add_argument("--tasks", nargs="+", choices=sorted(TASKS), metavar="TASK",
                    help="tasks to score (default: every task of the dataset kind; see "
                         "--list-tasks)")
@@ -197,6 +213,26 @@ def results_table(res: Any) -> Table:
     return t
 
 
+def mabe_results_table(res: Any) -> Table:
+    """MABe results: official Private Score (alpha 1.0) per task and training seed."""
+    t = Table(title=f"{res.model.label} on {res.dataset.name} (seeds {res.seeds}; official "
+                    "Private Score at alpha 1.0)")
+    t.add_column("task", no_wrap=True)
+    for col in ("level", "metric", "private mean", "std", "per seed", "public", "no ensemble",
+                "pooled"):
+        t.add_column(col, justify="left" if col in ("level", "metric", "per seed") else "right",
+                     overflow="fold")
+    for ts in res.tasks:
+        std = "-" if ts.std is None else f"{ts.std:.4f}"
+        pooled = ts.extra.get("pooled")
+        t.add_row(ts.name, ts.level, f"{ts.metric} ({'↑' if ts.higher_is_better else '↓'})",
+                  f"{ts.mean:.4f}", std, " ".join(f"{v:.4f}" for v in ts.values),
+                  f"{ts.extra.get('public', float('nan')):.4f}",
+                  f"{ts.extra.get('no_ensemble', float('nan')):.4f}",
+                  "-" if pooled is None else f"{pooled:.4f}")
+    return t
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     pre = argparse.ArgumentParser(add_help=False)
@@ -213,8 +249,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.list_tasks:
             print(list_tasks())
         return 0
-    if not args.model or not args.data:
-        build_parser(model).error("--model and --data are required (or --list-models/--list-tasks)")
+    parser_error = build_parser(model).error
+    if args.data and args.mabe_data:
+        parser_error("give either --data or --mabe-data, not both")
+    if not args.model or not (args.data or args.mabe_data):
+        parser_error("--model and --data (or --mabe-data) are required "
+                     "(or --list-models/--list-tasks)")
+    dataset_kind = args.dataset_kind
+    if args.mabe_data:
+        dataset_kind = "mabe"
+        other = [t for t in args.tasks or () if TASKS[t].dataset != "mabe"]
+        if other:
+            parser_error(f"--mabe-data runs MABe tasks only; {other} are not MABe tasks")
+    elif (args.mabe_split or args.mabe_tasks) and dataset_kind != "mabe" and not (
+            args.tasks and all(TASKS[t].dataset == "mabe" for t in args.tasks)):
+        parser_error("--mabe-split / --mabe-tasks need --mabe-data")
 
     from .results import load_results
     from .runner import RunConfig, run_benchmark
@@ -225,9 +274,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     cfg = RunConfig(
         model=args.model,
-        data=args.data,
+        data=args.mabe_data or args.data,
         tasks=tuple(args.tasks) if args.tasks else None,
-        dataset_kind=args.dataset_kind,
+        dataset_kind=dataset_kind,
         seeds=tuple(args.seeds),
         device=args.device,
         out=args.out,
@@ -242,16 +291,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         plots=not args.no_plots,
         spaces=args.spaces,
         save_checkpoint=not args.no_save_checkpoint,
+        mabe_split=args.mabe_split,
+        mabe_tasks=args.mabe_tasks,
     )
-    outcome = run_benchmark(cfg, log=lambda m: console.print(f"[dim]{m}"))
+    outcome = run_benchmark(cfg, log=lambda m: console.print(f"[dim]{escape(m)}"))
     res = outcome.results
-    console.print(results_table(res))
+    if res.dataset.kind == "mabe22":
+        console.print(mabe_results_table(res))
+        if not all(t.extra.get("official_split") for t in res.tasks):
+            console.print("[bold yellow]UNOFFICIAL: no --mabe-split given; scores use our "
+                          "fallback split, not the official jax_split.json")
+    else:
+        console.print(results_table(res))
     console.print(f"train {res.train_time_s or 0:.1f} s, eval {res.eval_time_s:.1f} s, "
                   f"peak memory {res.peak_memory_bytes / 2**20:.0f} MiB")
     console.print(f"results: {outcome.results_path}")
     for view, path in outcome.extra_results.items():
         console.print(results_table(load_results(path)))
         console.print(f"results ({view}): {path}")
+    for what, path in outcome.files.items():
+        console.print(f"{what}: {path}")
     for c in outcome.checkpoints:
         console.print(f"checkpoint: {c}")
     for a in outcome.artifacts:

@@ -101,9 +101,16 @@ def load_terrain(path: str | Path) -> DatasetHandle:
 #: dataset kind (TaskSpec.dataset) -> loader(path) -> DatasetHandle
 DATASET_LOADERS: dict[str, Callable[[str | Path], DatasetHandle]] = {"terrain": load_terrain}
 
+def _mabe_pipeline(cfg: RunConfig, specs: list[TaskSpec], log: Callable[[str], None]) -> Any:
+    from .mabe.run import run_mabe_pipeline
+
+    return run_mabe_pipeline(cfg, specs, log)
+
+
 #: dataset kind -> pipeline(cfg, specs, log) -> RunOutcome, for kinds with their own protocol
-#: (step 5: "mabe" runs the official MABe evaluator); such kinds need no DATASET_LOADERS entry.
-PIPELINES: dict[str, Callable[..., Any]] = {}
+#: ("mabe" runs the official MABe evaluator, see mabe/run.py); such kinds need no
+#: DATASET_LOADERS entry.
+PIPELINES: dict[str, Callable[..., Any]] = {"mabe": _mabe_pipeline}
 
 
 @dataclass
@@ -130,6 +137,8 @@ class RunConfig:
     plots: bool = True  # write PCA and confusion-matrix PNGs beside the results
     spaces: bool = False  # BAMS: also score the short/long spaces of the same trained model
     save_checkpoint: bool = True  # write out/checkpoints/<model>_seed<s>.pt
+    mabe_split: str | None = None  # MABe: official jax_split.json (None: fallback, unofficial)
+    mabe_tasks: str | None = None  # MABe: jax_tasks.json (None: the published 13 tasks, seeds)
 
 
 @dataclass
@@ -283,6 +292,7 @@ class RunOutcome:
     artifacts: list[Path]
     task_runs: dict[str, TaskRun]
     extra_results: dict[str, Path] = field(default_factory=dict)  # view name -> results file
+    files: dict[str, Path] = field(default_factory=dict)  # other outputs (MABe submissions, CSVs)
 
 
 #: model name -> {view name: embedding-space name} scored from the same trained model (--spaces)

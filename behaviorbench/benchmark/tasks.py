@@ -1,8 +1,11 @@
 """Task registry: ``TASKS = {name: TaskSpec}``, the benchmark's master table (as OGB's).
 
 A task names the dataset kind it runs on, the label it reads, the label's level, the readout
-kind and the metric that ranks models. Adding a task is one entry in ``TASKS`` (step 5 adds the
-MABe tasks with ``dataset="mabe"`` and a loader in ``runner.DATASET_LOADERS``).
+kind and the metric that ranks models. Adding a task is one entry in ``TASKS``. The 13 MABe 2022
+mouse-triplet tasks are registered with ``dataset="mabe"`` and ``split="official"`` (level and
+kind from ``mabe.protocol.MABE_TASKS``; metric ``mean_mse`` for the 2 regressions, lower is
+better, ``f1_binary`` for the 11 classifications); they run through ``runner.PIPELINES["mabe"]``
+(the official MABe evaluator), not through the generic readouts.
 
 Levels and pooling
 - ``frame`` labels (N, T) are scored per frame: the readout is trained on the frames of the train
@@ -54,7 +57,7 @@ class TaskSpec:
     level: Literal["sequence", "frame"]
     kind: Literal["classification", "regression"]
     metric: str  # "f1_weighted" (classification) | "r2" (regression)
-    split: str = "paper"  # "paper" (dataset.paper_split()) | "random" (random_split(seed))
+    split: str = "paper"  # "paper" | "random" (random_split(seed)) | "official" (MABe split file)
     pooling: Literal["frame", "mean"] = "frame"  # sequence labels only, see module docstring
     class_names: tuple[str, ...] | None = None
     description: str = ""
@@ -126,3 +129,21 @@ def get_task(name: str) -> TaskSpec:
     if name not in TASKS:
         raise KeyError(f"unknown task {name!r}; choose from {sorted(TASKS)}")
     return TASKS[name]
+
+
+def _register_mabe_tasks() -> None:
+    """The 13 MABe 2022 tasks (official order), scored by the MABe pipeline's evaluator."""
+    from .mabe.protocol import MABE_TASKS
+
+    for t in MABE_TASKS.values():
+        reg = t.kind == "regression"
+        register_task(TaskSpec(
+            name=t.name, dataset="mabe", label=t.name, level=t.level, kind=t.kind,
+            metric="mean_mse" if reg else "f1_binary", split="official",
+            description=(f"MABe 2022 mouse triplets, {t.level}-level "
+                         f"{'ridge regression, MSE' if reg else 'balanced ridge classifier, F1'}"
+                         ", official Private Score at alpha 1.0"),
+        ))
+
+
+_register_mabe_tasks()

@@ -33,8 +33,8 @@ MABE_SAMPLE = (
 
 # (task, level, metric, higher_is_better) of the 13 official MABe 2022 mouse-triplet tasks.
 MABE_TASKS: dict[str, tuple[str, str, bool]] = {
-    "experiment_day": ("sequence", "mse", False),
-    "time_of_day": ("frame", "mse", False),
+    "experiment_day": ("sequence", "mean_mse", False),
+    "time_of_day": ("frame", "mean_mse", False),
     "strain": ("sequence", "f1_binary", True),
     "approaches": ("frame", "f1_binary", True),
     "chases": ("frame", "f1_binary", True),

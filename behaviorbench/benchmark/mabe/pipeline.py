@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import time
 from pathlib import Path
 
 import numpy as np
@@ -95,7 +96,8 @@ def run_mabe_benchmark(
     required, the train file is used for fitting when present, like BAMS). split / tasks: paths
     or loaded objects (None -> our fallback split, marked unofficial / the published tasks).
     fit: False to use an already fitted model. Writes ``submission.npy``, ``results.csv`` and
-    ``results.json`` to out_dir; returns the results dict plus ``paths``.
+    ``results.json`` to out_dir; returns the results dict plus ``paths`` and ``timings_s``
+    (fit / embed / evaluate wall seconds).
     """
     files = find_mabe_files(data_dir)
     for kind in ("test", "labels"):
@@ -104,6 +106,7 @@ def run_mabe_benchmark(
                                     "mabe.files.FILE_NAMES)")  # fmt: skip
     test = load_keypoints(files["test"])
     labels = load_labels(files["labels"])
+    t0 = time.perf_counter()
     if fit:
         seqs = [mouse_sequences(test.sequences)]
         if "train" in files:
@@ -112,8 +115,11 @@ def run_mabe_benchmark(
             features=np.concatenate([s.features for s in seqs]),
             valid_mask=np.concatenate([s.valid_mask for s in seqs]),
         ))  # fmt: skip
+    t1 = time.perf_counter()
     sub = embed_mabe(model, test.sequences, frame_number_map=labels.frame_number_map)
+    t2 = time.perf_counter()
     res = evaluate_submission(sub, labels, _as_split(split), _as_tasks(tasks), config)
+    t3 = time.perf_counter()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {
@@ -123,5 +129,6 @@ def run_mabe_benchmark(
     }
     out = res.to_dict()
     out["paths"] = paths
+    out["timings_s"] = {"fit": t1 - t0 if fit else 0.0, "embed": t2 - t1, "evaluate": t3 - t2}
     Path(paths["json"]).write_text(json.dumps(out, indent=2, default=float))
     return out
