@@ -41,6 +41,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, default=DEMO_EPOCHS,
                         help=f"BAMS training epochs (default {DEMO_EPOCHS}, sized for 2 CPU cores)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0], help="benchmark seeds")
+    parser.add_argument("--preset", default="default",
+                        help="generate-terrain-data preset (default: the small default dataset)")
     args = parser.parse_args(argv)
 
     from behaviorbench.benchmark.cli import main as run_benchmark
@@ -54,7 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     site = out / "leaderboard-site"
     t0 = time.perf_counter()
 
-    gen_argv = ["--out", str(data)]
+    gen_argv = ["--out", str(data), "--preset", args.preset]
     if data.exists():
         gen_argv.append("--resume")
     _step("generate-terrain-data: small default dataset", generate, gen_argv)
@@ -66,11 +68,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                       "--seeds", *map(str, args.seeds)]
         if args.epochs is not None and model.startswith("bams"):
             bench_argv += ["--epochs", str(args.epochs)]
+        before = set(model_out.glob("*.json"))
         _step(f"run-benchmark: {model}", run_benchmark, bench_argv)
-        result_files += sorted(model_out.glob("*.json"))
+        result_files += sorted(set(model_out.glob("*.json")) - before)  # this run's files only
 
     _step("leaderboard add: demo submissions", leaderboard,
-          ["add", "--dir", str(board), "--skip-duplicates", *map(str, result_files)])
+          ["add", "--dir", str(board), *map(str, result_files)])
     _step("leaderboard render", leaderboard, ["render", "--dir", str(board), "--out", str(site)])
     leaderboard(["show", "--dir", str(board)])
 

@@ -294,7 +294,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         mabe_split=args.mabe_split,
         mabe_tasks=args.mabe_tasks,
     )
-    outcome = run_benchmark(cfg, log=lambda m: console.print(f"[dim]{escape(m)}"))
+    from behaviorbench.datasets import ConfigError, DatasetError
+
+    try:
+        outcome = run_benchmark(cfg, log=lambda m: console.print(f"[dim]{escape(m)}"))
+    except (DatasetError, ConfigError, FileNotFoundError) as e:  # user errors: one line, exit 2
+        console.print(f"[bold red]run-benchmark: error:[/] {escape(str(e))}")
+        return 2
     res = outcome.results
     if res.dataset.kind == "mabe22":
         console.print(mabe_results_table(res))

@@ -55,6 +55,9 @@ class TerrainDataset:
         """(train_idx, test_idx) as the BAMS paper: ``train_test_split(arange(N), 0.8, 42)``."""
         from sklearn.model_selection import train_test_split
 
+        if len(self) < 5:  # 20 % of fewer than 5 sequences leaves no training sequence
+            raise DatasetError(f"the paper split (20 % train / 80 % test) needs at least 5 "
+                               f"sequences; this dataset has {len(self)}")
         train, test = train_test_split(np.arange(len(self)), test_size=0.8, random_state=42)
         return np.asarray(train), np.asarray(test)
 

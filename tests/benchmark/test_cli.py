@@ -111,3 +111,14 @@ def test_end_to_end_bams_seeds_checkpoints_and_reload(tiny_store, tmp_path):
     assert res2.train_time_s is None
     for name in ("robot_type", "terrain_type", "terrain_slope"):
         assert res2.task(name).values[0] == pytest.approx(res.task(name).values[0], abs=1e-6)
+
+
+def test_bad_dataset_path_is_a_one_line_error(tmp_path, capsys):
+    from behaviorbench.benchmark.cli import main
+
+    code = main(["--model", "raw", "--data", str(tmp_path / "missing.zarr"),
+                 "--out", str(tmp_path / "out"), "--seeds", "0"])
+    assert code == 2
+    err = capsys.readouterr().out
+    assert "not a behaviorbench terrain dataset" in err and "Traceback" not in err
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").glob("*.json"))
