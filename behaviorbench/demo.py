@@ -50,7 +50,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from behaviorbench.leaderboard.cli import main as leaderboard
 
     out: Path = args.out
-    data = out / "data.zarr"
+    data = out / f"terrain-{args.preset}.zarr"  # the store name becomes the dataset name in results
     results = out / "results"
     board = out / "leaderboard"
     site = out / "leaderboard-site"

@@ -1,0 +1,473 @@
+"""Model-based, terrain-aware trot controller for many ANYmal robots at once (numpy).
+
+No learning and no downloaded weights. Per control tick (50 Hz) and for ``n`` robots at once:
+
+1. **Trot clock** (:mod:`.gait`): diagonal leg pairs alternate stance and swing.
+2. **Footholds** (Raibert heuristic in the heading frame): nominal foot position under the body
+   shifted by ``v_des * T_stance / 2`` plus velocity feedback ``k_raibert * (v - v_des)``. The
+   foothold height comes from the terrain heightmap; footholds close to a height edge (a stair
+   nose, an obstacle side) are moved to the nearest flat spot.
+3. **Swing trajectories**: lift, travel at an apex above the highest terrain between lift-off
+   and touch-down (+ clearance), descend.
+4. **Body reference**: forward at the command velocity, lateral drift and heading corrected,
+   height and pitch following the local ground plane under the feet.
+5. **Joint targets** by one damped Gauss-Newton IK step per leg from the current angles
+   (:class:`LegModel`, the same kinematics as :class:`RobotSpec`): swing legs track the swing
+   trajectory ``lead_ticks`` ahead; stance legs keep their feet where they are while the body
+   moves to its reference one tick ahead.
+6. **Stance forces**: a desired body wrench (gravity + height/velocity/attitude feedback) is
+   distributed over the stance feet by regularised least squares and mapped to joint torques
+   by ``-J^T f``.
+
+The output is what position servos take as ``ctrl``: ``q_des + tau_ff / kp``, so that the
+servos apply ``kp (q_des - q) - kd qdot + tau_ff`` at the physics rate between control ticks;
+``kp``/``kd`` are per joint and per tick (stiff swing legs, compliant force-controlled stance
+legs), written by :meth:`TrotController.write_gains` into per-simulation actuator parameters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from .gait import TROT_OFFSETS, gait_phase, swing_position
+from .robots import ROBOTS, RobotSpec
+
+HeightFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
+GRAVITY = 9.81  # m/s^2
+
+
+@dataclass(frozen=True)
+class ControllerConfig:
+    """Gains and gait parameters. Defaults are tuned for ANYmal B and C at 0.5-1.5 m/s."""
+
+    control_dt: float = 0.02          # s, control period (sim dt 0.005 x decimation 4)
+    period: float = 0.3               # s, trot period at 1 m/s command (stance = duty x period)
+    period_slope: float = 0.1         # s per m/s, period shortens with the command speed
+    duty: float = 0.5                 # fraction of the period a leg is in stance
+    stand_time: float = 0.3           # s, all feet in stance at the start
+    k_raibert: float = 0.2            # s, foothold shift per m/s of velocity error
+    foothold_dx: float = 0.0          # m, shift of all nominal footholds along the heading
+    max_step: float = 0.35            # m, clip of the foothold shift from nominal (heading frame)
+    swing_clearance: float = 0.07     # m, apex above the highest terrain along the swing path
+    touchdown_frac: float = 0.85      # fraction of the swing after which the foot is on target
+    swing_lift_frac: float = 0.1      # fraction of the swing spent lifting before moving forward
+    contact_aware: bool = False       # stance forces only once a foot is near the ground
+    contact_tol: float = 0.02         # m, foot clearance below which a stance foot is in contact
+    press_depth: float = 0.02         # m, stance/touch-down targets this far below the ground
+    edge_margin: float = 0.07         # m, keep footholds this far from a height edge
+    knee_margin: float = 0.07         # m, edge-free distance on the knee side of a foothold
+    edge_jump: float = 0.03           # m, height difference that counts as an edge
+    height_offset: float = 0.04       # m, added to the robot's nominal base height
+    pitch_gain: float = 1.0           # fraction of the ground-plane pitch the body follows
+    kp_y: float = 1.0                 # 1/s, lateral position -> lateral velocity reference
+    ki_v: float = 1.0                 # 1/s, integral gain of the forward-velocity error
+    # wrench feedback (per unit mass / inertia)
+    kp_z: float = 60.0                # 1/s^2
+    kd_z: float = 10.0                # 1/s
+    kd_xy: float = 8.0                # 1/s, velocity error -> acceleration
+    kp_att: float = 80.0              # 1/s^2, roll/pitch/yaw angle error -> angular acceleration
+    kd_att: float = 30.0              # 1/s
+    ki_att: float = 1.0               # 1/s, integral gain of the attitude error (x kp_att)
+    inertia: tuple[float, float, float] = (1.0, 2.5, 2.5)  # kg m^2, body inertia used by wrench
+    ik_damping: float = 0.01          # m, damping of the least-squares IK step
+    decoupled_wrench: bool = False    # vertical f: Fz, roll, pitch; horizontal f: Fx, Fy, yaw
+    force_reg: float = 0.01           # least-squares regulariser (relative)
+    friction: float = 0.6             # friction-cone coefficient used to clip stance forces
+    stance_ff: float = 1.0            # scale of the feed-forward stance torques
+    joint_kp: float = 20.0            # N m/rad, servo stiffness of stance legs
+    vel_ff: float = 0.0               # swing legs: fraction of servo damping compensated (0-1)
+    lead_ticks: float = 2.0           # swing targets this many control ticks ahead
+    joint_kd: float = 1.0             # N m s/rad, servo damping of stance legs
+    swing_kp: float = 200.0           # N m/rad, servo stiffness of swing legs
+    swing_kd: float = 6.0             # N m s/rad, servo damping of swing legs
+    gait_offsets: tuple[float, ...] = tuple(TROT_OFFSETS)  # period fractions (LF, RF, LH, RH)
+
+
+def quat_to_mat(q: np.ndarray) -> np.ndarray:
+    """(n, 4) w,x,y,z quaternions -> (n, 3, 3) rotation matrices."""
+    w, x, y, z = (q[:, i] for i in range(4))
+    return np.stack([
+        np.stack([1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)], -1),
+        np.stack([2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)], -1),
+        np.stack([2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)], -1),
+    ], -2)
+
+
+def rpy_from_mat(r: np.ndarray) -> np.ndarray:
+    """(n, 3, 3) -> (n, 3) roll, pitch, yaw rad (ZYX convention)."""
+    roll = np.arctan2(r[:, 2, 1], r[:, 2, 2])
+    pitch = -np.arcsin(np.clip(r[:, 2, 0], -1.0, 1.0))
+    yaw = np.arctan2(r[:, 1, 0], r[:, 0, 0])
+    return np.stack([roll, pitch, yaw], -1)
+
+
+def rpy_to_mat(rpy: np.ndarray) -> np.ndarray:
+    """(n, 3) roll, pitch, yaw rad -> (n, 3, 3), R = Rz(yaw) Ry(pitch) Rx(roll)."""
+    cr, cp, cy = (np.cos(rpy[:, i]) for i in range(3))
+    sr, sp, sy = (np.sin(rpy[:, i]) for i in range(3))
+    return np.stack([
+        np.stack([cy * cp, cy * sp * sr - sy * cr, cy * sp * cr + sy * sr], -1),
+        np.stack([sy * cp, sy * sp * sr + cy * cr, sy * sp * cr - cy * sr], -1),
+        np.stack([-sp, cp * sr, cp * cr], -1),
+    ], -2)
+
+
+def _skew(v: np.ndarray) -> np.ndarray:
+    """(..., 3) -> (..., 3, 3) cross-product matrices."""
+    z = np.zeros(v.shape[:-1])
+    return np.stack([
+        np.stack([z, -v[..., 2], v[..., 1]], -1),
+        np.stack([v[..., 2], z, -v[..., 0]], -1),
+        np.stack([-v[..., 1], v[..., 0], z], -1),
+    ], -2)
+
+
+def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Cross product over the last axis (3,), faster than ``np.cross`` on small arrays."""
+    a0, a1, a2 = a[..., 0], a[..., 1], a[..., 2]
+    b0, b1, b2 = b[..., 0], b[..., 1], b[..., 2]
+    return np.stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], -1)
+
+
+def _rotate(v: np.ndarray, axis: np.ndarray, angle: np.ndarray) -> np.ndarray:
+    """Rodrigues rotation of vectors ``v`` (..., 3) about unit ``axis`` (..., 3) by
+    ``angle`` (...) rad."""
+    c, s = np.cos(angle)[..., None], np.sin(angle)[..., None]
+    return v * c + _cross(axis, v) * s + axis * np.sum(axis * v, -1, keepdims=True) * (1 - c)
+
+
+class LegModel:
+    """Forward kinematics and Jacobians of all four legs at once (product of exponentials,
+    the same chain as :class:`~behaviorbench.simulation.robots.LegKinematics`).
+
+    ``centers`` (4, 3, 3) m and ``axes`` (4, 3, 3): HAA/HFE/KFE joint points and unit axes at
+    q = 0 in the base frame; ``foot0`` (4, 3) m: foot-sphere centre at q = 0."""
+
+    def __init__(self, robot: RobotSpec):
+        self.centers = np.stack([k.centers for k in robot.kinematics])
+        self.axes = np.stack([k.axes for k in robot.kinematics])
+        self.foot0 = np.stack([k.foot0 for k in robot.kinematics])
+
+    def fk_jac(self, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Joint angles (n, 12) rad -> feet (n, 4, 3) m and Jacobians (n, 4, 3, 3) (base
+        frame; column k = d foot / d q_k of that leg)."""
+        qq = q.reshape(-1, 4, 3)
+        c, a = self.centers, self.axes
+        shape = qq.shape[:-1] + (3,)
+        p = np.broadcast_to(self.foot0, shape)
+        for k in (2, 1, 0):
+            p = _rotate(p - c[:, k], np.broadcast_to(a[:, k], shape), qq[..., k]) + c[:, k]
+        a0 = np.broadcast_to(a[:, 0], shape)
+        a1 = _rotate(np.broadcast_to(a[:, 1], shape), a0, qq[..., 0])
+        c1 = _rotate(np.broadcast_to(c[:, 1] - c[:, 0], shape), a0, qq[..., 0]) + c[:, 0]
+        a2 = _rotate(np.broadcast_to(a[:, 2], shape), np.broadcast_to(a[:, 1], shape),
+                     qq[..., 1])
+        a2 = _rotate(a2, a0, qq[..., 0])
+        c2 = _rotate(np.broadcast_to(c[:, 2] - c[:, 1], shape),
+                     np.broadcast_to(a[:, 1], shape), qq[..., 1]) + c[:, 1]
+        c2 = _rotate(c2 - c[:, 0], a0, qq[..., 0]) + c[:, 0]
+        jac = np.stack([_cross(a0, p - c[:, 0]), _cross(a1, p - c1), _cross(a2, p - c2)], -1)
+        return p, jac
+
+
+def _min_norm(a: np.ndarray, b: np.ndarray, reg: float) -> np.ndarray:
+    """Regularised minimum-norm solutions x of a x = b: a (n, r, c), b (n, r) -> (n, c)."""
+    aat = a @ a.transpose(0, 2, 1)
+    eye = np.eye(a.shape[1])
+    lam = np.linalg.solve(aat + reg * np.trace(aat, axis1=1, axis2=2)[:, None, None] * eye
+                          + 1e-9 * eye, b[..., None])
+    return (a.transpose(0, 2, 1) @ lam)[..., 0]
+
+
+def flat_ground(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Height function of a flat floor at z = 0 (same shape as ``x``)."""
+    return np.zeros(np.broadcast(x, y).shape)
+
+
+def configure_servos(model, cfg: ControllerConfig) -> None:
+    """Set every position servo of ``model`` (MjModel) to kp ``cfg.joint_kp`` and damping
+    ``cfg.joint_kd`` (in place)."""
+    model.actuator_gainprm[:, 0] = cfg.joint_kp
+    model.actuator_biasprm[:, 0] = 0.0
+    model.actuator_biasprm[:, 1] = -cfg.joint_kp
+    model.actuator_biasprm[:, 2] = -cfg.joint_kd
+
+
+class TrotController:
+    """Vectorised trot controller for ``n`` robots of one type.
+
+    Args:
+        robot: robot name or :class:`RobotSpec`.
+        command_vel: (n,) m/s forward (world +x) velocity commands.
+        height_fn: vectorised terrain height ``f(x, y) -> z`` (m, world), e.g.
+            ``Terrain.height_at``.
+        added_mass: (n,) kg mass added to the base (known to the controller; model-based).
+        y_ref: (n,) m lateral line each robot keeps (default: its start y, set in ``reset``).
+        config: :class:`ControllerConfig`.
+    """
+
+    def __init__(self, robot: str | RobotSpec, command_vel: np.ndarray,
+                 height_fn: HeightFn = flat_ground, added_mass: np.ndarray | None = None,
+                 config: ControllerConfig | None = None):
+        self.robot = ROBOTS[robot] if isinstance(robot, str) else robot
+        self.cfg = config or ControllerConfig()
+        self.v_cmd = np.asarray(command_vel, dtype=np.float64)
+        self.n = self.v_cmd.shape[0]
+        self.height_fn = height_fn
+        am = np.zeros(self.n) if added_mass is None else np.asarray(added_mass, np.float64)
+        self.mass = self.robot.total_mass + am                    # (n,) kg
+        self.legs = LegModel(self.robot)
+        self.nominal_feet = self.robot.default_foot_positions.copy()  # (4, 3) base frame
+        self.nominal_feet[:, 0] += self.cfg.foothold_dx
+        self.nominal_feet[:, 1] = np.sign(self.nominal_feet[:, 1]) * np.maximum(
+            np.abs(self.robot.hip_positions[:, 1]) + 0.05, np.abs(self.nominal_feet[:, 1]) - 0.05)
+        self.body_height = self.robot.nominal_base_height + self.cfg.height_offset
+        self.t = np.zeros(self.n)
+        self.period = np.clip(self.cfg.period - self.cfg.period_slope * (self.v_cmd - 1.0),
+                              0.3, 0.5)                                # (n,) s
+        self.y_ref = np.zeros(self.n)
+        self.swing_start = np.zeros((self.n, 4, 3))
+        self.swing_target = np.zeros((self.n, 4, 3))
+        self.swing_apex = np.zeros((self.n, 4))
+        self.was_stance = np.ones((self.n, 4), dtype=bool)
+        self.pitch_ref = np.zeros(self.n)
+        self.z_ground = np.zeros(self.n)
+        self.v_int = np.zeros(self.n)
+        self.att_int = np.zeros((self.n, 3))
+
+    def configure_model(self, model) -> None:
+        """Write the servo gains (``joint_kp``, ``joint_kd``) into a model built with position
+        actuators (``actuator="position"``): force = kp (ctrl - q) - kd qdot."""
+        configure_servos(model, self.cfg)
+
+    # ------------------------------------------------------------------ helpers
+    def reset(self, qpos: np.ndarray) -> None:
+        """Start a new episode from ``qpos`` (n, 19): time 0, keep the current lateral line."""
+        self.t[:] = 0.0
+        self.y_ref[:] = qpos[:, 1]
+        self.was_stance[:] = True
+        self.pitch_ref[:] = 0.0
+        self.v_int[:] = 0.0
+        self.att_int[:] = 0.0
+        self.z_ground[:] = qpos[:, 2] - self.robot.nominal_base_height
+
+    def _ground_plane(self, pos: np.ndarray, yaw: np.ndarray):
+        """Ground height (n,) and slope-pitch (n,) under the nominal feet of each robot."""
+        c, s = np.cos(yaw), np.sin(yaw)
+        fx = pos[:, None, 0] + c[:, None] * self.nominal_feet[None, :, 0] \
+            - s[:, None] * self.nominal_feet[None, :, 1]
+        fy = pos[:, None, 1] + s[:, None] * self.nominal_feet[None, :, 0] \
+            + c[:, None] * self.nominal_feet[None, :, 1]
+        h = self.height_fn(fx, fy)                                     # (n, 4)
+        front, hind = h[:, :2].mean(1), h[:, 2:].mean(1)
+        dx = self.nominal_feet[:2, 0].mean() - self.nominal_feet[2:, 0].mean()
+        pitch = -np.arctan((front - hind) / dx)
+        return h.mean(1), pitch
+
+    def _safe_foothold(self, xy: np.ndarray) -> np.ndarray:
+        """Move footholds (n, 4, 2) along x to the nearest spot whose surroundings have no height
+        edge: ``edge_margin`` m ahead/aside and ``knee_margin`` m on the knee side (behind front
+        feet, ahead of hind feet: the shanks slope that way and hit stair noses). (n, 4, 2)."""
+        cfg = self.cfg
+        shifts = np.array([0.0, -0.04, 0.04, -0.08, 0.08, -0.12, 0.12, -0.16, 0.16, -0.2])  # m
+        cx = xy[..., None, 0] + shifts                                  # (n, 4, K)
+        cy = np.broadcast_to(xy[..., None, 1], cx.shape)
+        m, k = cfg.edge_margin, cfg.knee_margin
+        back = np.array([k, k, m, m])[None, :, None]                    # per leg
+        front = np.array([m, m, k, k])[None, :, None]
+        h0 = self.height_fn(cx, cy)
+        bad = np.zeros(cx.shape, dtype=bool)
+        for ox, oy in ((front, 0.0), (-back, 0.0), (-0.5 * back, 0.0), (0.5 * front, 0.0),
+                       (0.0, m), (0.0, -m)):
+            bad |= np.abs(self.height_fn(cx + ox, cy + oy) - h0) > cfg.edge_jump
+        first = np.argmax(~bad, axis=-1)                                # first good candidate
+        first = np.where(bad.all(-1), 0, first)
+        out = xy.copy()
+        out[..., 0] += shifts[first]
+        return out
+
+    # ------------------------------------------------------------------ main
+    def __call__(self, qpos: np.ndarray, qvel: np.ndarray) -> np.ndarray:
+        """One control tick. ``qpos`` (n, 19), ``qvel`` (n, 18) (MuJoCo free-joint layout:
+        world position, w-x-y-z quaternion, 12 joints; world linear velocity, body angular
+        velocity, 12 joint velocities). Returns ctrl (n, 12) for position servos: target
+        angle + feed-forward torque / kp (rad). Advances the clock by ``control_dt``."""
+        cfg, rb = self.cfg, self.robot
+        n, dt = self.n, cfg.control_dt
+        pos, quat, q = qpos[:, :3], qpos[:, 3:7], qpos[:, 7:19]
+        vel, omega_b = qvel[:, :3], qvel[:, 3:6]
+        rot = quat_to_mat(quat)
+        rpy = rpy_from_mat(rot)
+        yaw = rpy[:, 2]
+        omega = np.einsum("nij,nj->ni", rot, omega_b)
+
+        # --- trot clock
+        t_gait = np.maximum(self.t - cfg.stand_time, 0.0)
+        phase = gait_phase(t_gait, self.period, np.asarray(cfg.gait_offsets))      # (n, 4)
+        standing = self.t < cfg.stand_time
+        stance = (phase < cfg.duty) | standing[:, None]
+        t_swing = ((1.0 - cfg.duty) * self.period)[:, None]            # (n, 1) s
+        t_stance = (cfg.duty * self.period)[:, None]
+        s_swing = np.clip((phase - cfg.duty) / (1.0 - cfg.duty), 0.0, 1.0)
+
+        # --- body reference
+        z_ground, pitch_ground = self._ground_plane(pos, yaw)
+        self.z_ground = z_ground
+        self.pitch_ref += 0.2 * (cfg.pitch_gain * pitch_ground - self.pitch_ref)
+        ramp = np.clip(t_gait / 0.5, 0.0, 1.0)
+        v_des = np.zeros((n, 3))
+        self.v_int += dt * (self.v_cmd * ramp - vel[:, 0]) * (~standing)
+        self.v_int = np.clip(self.v_int, -0.3, 0.3)
+        v_des[:, 0] = self.v_cmd * ramp + cfg.ki_v * self.v_int
+        v_des[:, 1] = np.clip(cfg.kp_y * (self.y_ref - pos[:, 1]), -0.3, 0.3)
+        z_des = z_ground + self.body_height
+        yaw_err = -yaw
+        rpy_des = np.stack([np.zeros(n), self.pitch_ref, np.zeros(n)], -1)
+        rot_des = rpy_to_mat(rpy_des)
+
+        # --- kinematics
+        feet_b, jac_b = self.legs.fk_jac(q)                            # (n,4,3), (n,4,3,3)
+        feet_w = pos[:, None, :] + np.einsum("nij,nkj->nki", rot, feet_b)
+        jac_w = np.einsum("nij,nkjl->nkil", rot, jac_b)
+
+        # --- swing bookkeeping: footholds at lift-off
+        lift = self.was_stance & ~stance
+        if lift.any():
+            c, s = np.cos(yaw), np.sin(yaw)
+            nom = self.nominal_feet[None, :, :2]                        # heading frame
+            shift = (v_des[:, None, :2] * (t_swing + 0.5 * t_stance)[..., None]
+                     + cfg.k_raibert * (vel[:, None, :2] - v_des[:, None, :2]))
+            hx = pos[:, None, 0] + c[:, None] * nom[..., 0] - s[:, None] * nom[..., 1]
+            hy = pos[:, None, 1] + s[:, None] * nom[..., 0] + c[:, None] * nom[..., 1]
+            shift = np.clip(shift, -cfg.max_step, cfg.max_step)
+            tgt_xy = np.stack([hx, hy], -1) + shift
+            tgt_xy = self._safe_foothold(tgt_xy)
+            tgt_z = self.height_fn(tgt_xy[..., 0], tgt_xy[..., 1]) + rb.foot_radius
+            start = feet_w
+            # highest terrain along the swing path (+ around it)
+            ss = np.linspace(0.0, 1.0, 7)
+            px = start[..., None, 0] + (tgt_xy[..., None, 0] - start[..., None, 0]) * ss
+            py = start[..., None, 1] + (tgt_xy[..., None, 1] - start[..., None, 1]) * ss
+            hmax = np.maximum(self.height_fn(px + 0.04, py).max(-1),
+                              self.height_fn(px - 0.04, py).max(-1))
+            apex = np.maximum(hmax + rb.foot_radius + cfg.swing_clearance,
+                              np.maximum(start[..., 2], tgt_z) + 0.04)
+            m3 = lift[..., None]
+            self.swing_start = np.where(m3, start, self.swing_start)
+            self.swing_target = np.where(m3, np.concatenate([tgt_xy, tgt_z[..., None]], -1),
+                                         self.swing_target)
+            self.swing_apex = np.where(lift, apex, self.swing_apex)
+        self.was_stance = stance
+        # contact estimate from the height map: stance forces only on feet that touch down
+        clearance = feet_w[..., 2] - self.height_fn(feet_w[..., 0], feet_w[..., 1]) \
+            - rb.foot_radius
+        support = stance & ((clearance < cfg.contact_tol) | standing[:, None]
+                            | (not cfg.contact_aware))
+        lift_done = np.abs(feet_w[..., 0] - self.swing_target[..., 0]) > 0.03
+
+        # --- foot targets one tick ahead (world), then into the desired body frame
+        s_next = np.clip(s_swing + cfg.lead_ticks * dt / t_swing, 0.0, 1.0)
+        swing_w = self._swing_at(s_next)
+        # swing-foot velocity (world) for the servo's velocity feed-forward
+        swing_v = (self._swing_at(np.clip(s_next + 0.5 * dt / t_swing, 0.0, 1.0))
+                   - self._swing_at(np.clip(s_next - 0.5 * dt / t_swing, 0.0, 1.0))) / dt
+        stance_w = feet_w.copy()
+        stance_w[..., 2] = (self.height_fn(feet_w[..., 0], feet_w[..., 1]) + rb.foot_radius
+                            - cfg.press_depth)
+        # scheduled stance but still in the air (late touch-down): keep descending in place
+        late_w = stance_w.copy()
+        late_w[..., :2] = np.where(lift_done[..., None], self.swing_target[..., :2],
+                                   feet_w[..., :2])
+        foot_tgt_w = np.where(support[..., None], stance_w,
+                              np.where(stance[..., None], late_w, swing_w))
+        pos_next = pos + v_des * dt
+        pos_next[:, 2] = z_des
+        # body-relative targets: stance feet w.r.t. the desired body pose, swing feet w.r.t. the
+        # actual body (so swing tracking does not fight body errors)
+        rel_st = np.einsum("nji,nkj->nki", rot_des, foot_tgt_w - pos_next[:, None, :])
+        rel_sw = np.einsum("nji,nkj->nki", rot, foot_tgt_w - (pos + vel * dt)[:, None, :])
+        rel = np.where(support[..., None], rel_st, rel_sw)
+        # one damped Gauss-Newton IK step from the current joint angles (targets are close)
+        err = rel - feet_b
+        jjt = jac_b @ jac_b.swapaxes(-1, -2) + cfg.ik_damping ** 2 * np.eye(3)
+        dq = (jac_b.swapaxes(-1, -2) @ np.linalg.solve(jjt, err[..., None]))[..., 0]
+        q_des = q + np.clip(dq, -0.5, 0.5).reshape(n, 12)
+
+        # --- stance force distribution
+        acc = np.zeros((n, 3))
+        acc[:, 0] = cfg.kd_xy * (v_des[:, 0] - vel[:, 0])
+        acc[:, 1] = cfg.kd_xy * (v_des[:, 1] - vel[:, 1])
+        acc[:, 2] = cfg.kp_z * (z_des - pos[:, 2]) + cfg.kd_z * (0.0 - vel[:, 2])
+        att_err = rpy_des - rpy
+        att_err[:, 2] = yaw_err
+        att_err = (att_err + np.pi) % (2 * np.pi) - np.pi
+        self.att_int = np.clip(self.att_int + dt * att_err * (~standing[:, None]), -0.2, 0.2)
+        alpha = cfg.kp_att * (att_err + cfg.ki_att * self.att_int) - cfg.kd_att * omega
+        force = self.mass[:, None] * (acc + np.array([0.0, 0.0, GRAVITY]))
+        torque = alpha * np.asarray(cfg.inertia)
+        wrench = np.concatenate([force, torque], -1)                   # (n, 6)
+        r = feet_w - pos[:, None, :]
+        if cfg.decoupled_wrench:
+            f = self._distribute_decoupled(wrench, r, support)
+        else:
+            a_mat = np.concatenate([np.tile(np.eye(3), (n, 4, 1, 1)), _skew(r)], -2)
+            a_mat = a_mat * support[..., None, None]                     # (n, 4, 6, 3)
+            a_mat = a_mat.transpose(0, 2, 1, 3).reshape(n, 6, 12)
+            f = _min_norm(a_mat, wrench, cfg.force_reg).reshape(n, 4, 3)
+        fz = np.maximum(f[..., 2], 0.0)
+        fxy = f[..., :2]
+        lim = cfg.friction * fz
+        norm = np.linalg.norm(fxy, axis=-1)
+        fxy = fxy * np.minimum(1.0, lim / np.maximum(norm, 1e-9))[..., None]
+        f = np.concatenate([fxy, fz[..., None]], -1) * support[..., None]
+        tau = -np.einsum("nkij,nki->nkj", jac_w, f).reshape(n, 12) * cfg.stance_ff
+        tau = np.clip(tau, -rb.torque_limit, rb.torque_limit)
+
+        # per-joint servo gains: stiff swing legs, compliant stance legs
+        swing12 = np.repeat(~support, 3, axis=1)
+        self.kp_joint = np.where(swing12, cfg.swing_kp, cfg.joint_kp)
+        self.kd_joint = np.where(swing12, cfg.swing_kd, cfg.joint_kd)
+        # swing legs: velocity feed-forward through the servo damping (kd + joint damping),
+        # qd_des = J^-1 (foot velocity relative to the moving base, base frame)
+        foot_rel = feet_w - pos[:, None, :]
+        v_rel = swing_v - vel[:, None, :] - _cross(omega[:, None, :], foot_rel)
+        v_rel_b = np.einsum("nji,nkj->nki", rot, v_rel)
+        qd_des = (jac_b.swapaxes(-1, -2) @ np.linalg.solve(jjt, v_rel_b[..., None]))[..., 0]
+        qd_des = np.clip(qd_des, -20.0, 20.0).reshape(n, 12) * swing12
+        tau = tau + cfg.vel_ff * (self.kd_joint + rb.joint_damping) * qd_des
+        self.t = self.t + dt
+        return q_des + tau / self.kp_joint
+
+    def _swing_at(self, s: np.ndarray) -> np.ndarray:
+        """Swing-foot world positions (n, 4, 3) at swing progress ``s`` (n, 4)."""
+        cfg = self.cfg
+        out = swing_position(self.swing_start, self.swing_target, self.swing_apex,
+                             np.clip(s / cfg.touchdown_frac, 0.0, 1.0), cfg.swing_lift_frac)
+        out[..., 2] -= cfg.press_depth * np.clip(
+            (s - cfg.touchdown_frac) / max(1.0 - cfg.touchdown_frac, 1e-6), 0.0, 1.0)
+        return out
+
+    def _distribute_decoupled(self, wrench, r, stance):
+        """Virtual-model split: vertical forces carry (Fz, roll, pitch) torques through the
+        feet's horizontal lever arms; horizontal forces carry (Fx, Fy, yaw). (n, 4, 3) N."""
+        reg = self.cfg.force_reg
+        m = stance.astype(np.float64)
+        ones = np.ones_like(m)
+        a_v = np.stack([ones, r[..., 1], -r[..., 0]], 1) * m[:, None, :]   # (n, 3, 4)
+        fz = _min_norm(a_v, wrench[:, [2, 3, 4]], reg)
+        z = np.zeros_like(m)
+        a_h = np.concatenate([np.stack([ones, z], -1), np.stack([z, ones], -1),
+                              np.stack([-r[..., 1], r[..., 0]], -1)], 1)     # (n, 3*4, 2)
+        a_h = (a_h.reshape(-1, 3, 4, 2) * m[:, None, :, None]).reshape(-1, 3, 8)
+        fxy = _min_norm(a_h, wrench[:, [0, 1, 5]], reg).reshape(-1, 4, 2)
+        return np.concatenate([fxy, fz[..., None]], -1)
+
+    def write_gains(self, gainprm: np.ndarray, biasprm: np.ndarray) -> None:
+        """Write this tick's servo gains into per-simulation actuator parameters
+        (``gainprm``/``biasprm`` (n, 12, 10), e.g. ``mujoco.batch.Batch.expand`` views)."""
+        gainprm[:, :, 0] = self.kp_joint
+        biasprm[:, :, 1] = -self.kp_joint
+        biasprm[:, :, 2] = -self.kd_joint

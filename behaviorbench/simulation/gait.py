@@ -1,0 +1,41 @@
+"""Trot clock and swing-foot trajectories, vectorised over robots.
+
+Legs are in :data:`behaviorbench.simulation.robots.LEG_NAMES` order (LF, RF, LH, RH). A trot moves
+the diagonal pairs LF+RH and RF+LH half a period apart. Arrays are float64 numpy.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+TROT_OFFSETS = np.array([0.0, 0.5, 0.5, 0.0])  # fraction of a period, per leg (LF, RF, LH, RH)
+
+
+def gait_phase(t: np.ndarray, period, offsets: np.ndarray = TROT_OFFSETS) -> np.ndarray:
+    """Leg phases in [0, 1), shape (n, 4), from times ``t`` (n,) s and the gait ``period``
+    (scalar or (n,)) s."""
+    return np.mod(t[:, None] / np.reshape(period, (-1, 1)) + offsets[None, :], 1.0)
+
+
+def smoothstep(s: np.ndarray) -> np.ndarray:
+    """Quintic 0->1 ramp, zero velocity and acceleration at both ends; ``s`` clipped to [0, 1]."""
+    s = np.clip(s, 0.0, 1.0)
+    return s * s * s * (10.0 + s * (-15.0 + 6.0 * s))
+
+
+def swing_position(start: np.ndarray, target: np.ndarray, apex_z: np.ndarray,
+                   s: np.ndarray, lift_frac: float = 0.2) -> np.ndarray:
+    """Swing-foot position at swing progress ``s`` (..., ) in [0, 1].
+
+    ``start``/``target`` (..., 3) m world lift-off and touch-down points; ``apex_z`` (...,) m the
+    world height the foot must clear. The foot first rises (horizontal motion starts after
+    ``lift_frac`` of the swing), travels at apex height, then descends onto the target (the
+    horizontal motion ends ``lift_frac`` before touch-down), so it steps over edges and
+    obstacles between lift-off and touch-down. Returns (..., 3) m world."""
+    sxy = smoothstep((s - lift_frac) / (1.0 - 2.0 * lift_frac))
+    xy = start[..., :2] + (target[..., :2] - start[..., :2]) * sxy[..., None]
+    up = smoothstep(s / 0.5)
+    down = smoothstep((s - 0.5) / 0.5)
+    z_up = start[..., 2] + (apex_z - start[..., 2]) * up
+    z = z_up + (target[..., 2] - apex_z) * down
+    return np.concatenate([xy, z[..., None]], axis=-1)

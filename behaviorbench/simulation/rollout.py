@@ -1,0 +1,243 @@
+"""Batched closed-loop rollouts: many robots on one terrain, recorded at 50 Hz.
+
+One :class:`RunSpec` is one legged_gym-style launch: one robot type, one forward command
+velocity, ``n_robots`` robots spawned at sub-terrain origins (random row up to
+``max_init_terrain_level``, random column, heading +x) that walk +x through successive
+sub-terrains for ``episode_s`` seconds. Robots step together in a ``mujoco.batch.Batch`` (one
+``MjData`` each; physics dt 0.005 s, control/recording every 4 steps = 50 Hz) under the
+vectorised :class:`~behaviorbench.simulation.controller.TrotController`.
+
+Determinism: trajectory ``i`` depends only on (run spec, ``i``): its spawn, added mass and
+seed come from ``numpy.random.SeedSequence(run.seed, spawn_key=(i,))``, the terrain from
+``run.terrain_seed``, and every simulation of a batch evolves independently; so results are
+bit-identical whatever the batching or the number of worker processes.
+"""
+
+from __future__ import annotations
+
+import functools
+import multiprocessing as mp
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+
+import mujoco
+import mujoco.batch
+import numpy as np
+
+from .controller import ControllerConfig, TrotController, configure_servos, quat_to_mat
+from .recording import FRAME_DT, FrameRecorder, TrajectoryBatch
+from .robots import ROBOT_NAMES, ROBOTS, RobotSpec
+from .scene import SIM_DT, build_scene, foot_geom_ids
+from .terrain import Terrain, TerrainConfig, generate_terrain
+
+DECIMATION = int(round(FRAME_DT / SIM_DT))  # physics steps per control tick / frame (4)
+ProgressFn = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One (robot, command velocity) run, like one launch of the original data generator."""
+
+    robot: str = "anymal_c"                       # "anymal_b" | "anymal_c"
+    command_vel: float = 1.0                      # m/s, forward (+x) command, constant
+    n_robots: int = 200                           # trajectories in the run (original 200)
+    episode_s: float = 20.0                       # s, episode length (original 180)
+    terrain: TerrainConfig = field(default_factory=TerrainConfig)  # legged_gym grid
+    added_mass_range: tuple[float, float] = (-5.0, 5.0)  # kg, uniform added base mass
+    seed: int = 0                                 # root of every random draw of the run
+    terrain_seed: int | None = None               # terrain generator seed; None -> seed
+    max_init_terrain_level: int = 15              # highest spawn row (original 15)
+    spawn_jitter: float = 1.0                     # m, uniform xy offset around the origin
+    min_base_height: float = 0.22                 # m, base above ground below which = fall
+    max_tilt: float = 1.0                         # rad, |roll| or |pitch| above which = fall
+    foot_condim: int = 3                          # foot contact dimensionality (reference 6)
+    controller: ControllerConfig = field(default_factory=ControllerConfig)
+
+    @property
+    def n_frames(self) -> int:
+        """Frames per trajectory (50 Hz)."""
+        return int(round(self.episode_s / FRAME_DT))
+
+
+# ----------------------------------------------------------------------------- per trajectory
+def trajectory_seed_sequence(run: RunSpec, i: int) -> np.random.SeedSequence:
+    """The SeedSequence of trajectory ``i`` (independent of batching)."""
+    return np.random.SeedSequence(run.seed, spawn_key=(int(i),))
+
+
+@dataclass
+class Spawn:
+    """Per-trajectory initial conditions: arrays over the trajectories of a chunk."""
+
+    qpos: np.ndarray        # (n, 19)
+    added_mass: np.ndarray  # (n,) kg
+    seed: np.ndarray        # (n,) uint64
+
+
+def draw_spawns(run: RunSpec, terrain: Terrain, indices: Sequence[int]) -> Spawn:
+    """Spawn sub-terrain (row <= max_init_terrain_level, column uniform), xy jitter, added
+    mass and seed of each trajectory in ``indices``; the standing pose follows the ground."""
+    cfg = terrain.config
+    max_row = min(run.max_init_terrain_level, cfg.num_rows - 1)
+    xy, mass, seeds = [], [], []
+    for i in indices:
+        ss = trajectory_seed_sequence(run, i)
+        rng = np.random.default_rng(ss)
+        row = int(rng.integers(0, max_row + 1))
+        col = int(rng.integers(0, cfg.num_cols))
+        jitter = rng.uniform(-run.spawn_jitter, run.spawn_jitter, 2)
+        mass.append(rng.uniform(*run.added_mass_range))
+        seeds.append(ss.generate_state(1, np.uint64)[0])
+        xy.append(terrain.spawn_origins[row, col, :2] + jitter)
+    qpos = standing_poses(terrain, ROBOTS[run.robot], np.array(xy))
+    return Spawn(qpos, np.array(mass), np.array(seeds, dtype=np.uint64))
+
+
+def standing_poses(terrain: Terrain, robot: RobotSpec, xy: np.ndarray,
+                   max_offset: float = 0.08) -> np.ndarray:
+    """Level standing poses facing +x at ``xy`` (n, 2) m with each foot on the ground under
+    it (clipped to +-``max_offset`` m around the feet's mean ground height), as
+    :func:`~behaviorbench.simulation.scene.terrain_stance` but vectorised. Returns (n, 19)."""
+    feet = np.broadcast_to(robot.default_foot_positions, (len(xy), 4, 3)).copy()
+    ground = terrain.height_at(xy[:, None, 0] + feet[..., 0], xy[:, None, 1] + feet[..., 1])
+    mean = ground.mean(1, keepdims=True)
+    base_z = mean + robot.nominal_base_height
+    feet[..., 2] = np.clip(ground - mean, -max_offset, max_offset) + mean + robot.foot_radius \
+        - base_z
+    q = robot.leg_ik(feet)
+    quat = np.tile([1.0, 0.0, 0.0, 0.0], (len(xy), 1))
+    return np.concatenate([xy, base_z, quat, q], axis=1)
+
+
+# ----------------------------------------------------------------------------- caches
+@functools.lru_cache(maxsize=4)
+def _terrain(cfg: TerrainConfig, seed: int) -> Terrain:
+    return generate_terrain(cfg, seed)
+
+
+def build_run_model(robot: str, terrain: Terrain, ctrl_cfg: ControllerConfig,
+                    foot_condim: int = 3) -> mujoco.MjModel:
+    """The scene of a run: position servos with the controller's gains; foot contacts with
+    ``foot_condim`` (3: sliding friction only, ~1.5x faster than the reference 6); the
+    ``implicitfast`` integrator."""
+    model = build_scene(robot, terrain, actuator="position")
+    configure_servos(model, ctrl_cfg)
+    model.geom_condim[foot_geom_ids(model)] = foot_condim
+    # implicit servo damping: with explicit Euler the stiff swing servos make the light shanks
+    # chatter (knee velocities then disagree with the recorded angles)
+    model.opt.integrator = mujoco.mjtIntegrator.mjINT_IMPLICITFAST
+    return model
+
+
+@functools.lru_cache(maxsize=4)
+def _model(robot: str, cfg: TerrainConfig, seed: int, ctrl_cfg: ControllerConfig,
+           foot_condim: int):
+    return build_run_model(robot, _terrain(cfg, seed), ctrl_cfg, foot_condim)
+
+
+def run_terrain(run: RunSpec) -> Terrain:
+    """The run's terrain (cached per process)."""
+    return _terrain(run.terrain, run.seed if run.terrain_seed is None else run.terrain_seed)
+
+
+# ----------------------------------------------------------------------------- simulation
+def _simulate_chunk(run: RunSpec, indices: Sequence[int], terrain: Terrain | None = None,
+                    progress: ProgressFn | None = None, nthread: int = 1) -> TrajectoryBatch:
+    """Simulate trajectories ``indices`` together in one ``mujoco.batch.Batch``."""
+    tseed = run.seed if run.terrain_seed is None else run.terrain_seed
+    if terrain is None:
+        terrain = _terrain(run.terrain, tseed)
+        model = _model(run.robot, run.terrain, tseed, run.controller, run.foot_condim)
+    else:
+        model = build_run_model(run.robot, terrain, run.controller, run.foot_condim)
+    n, n_frames = len(indices), run.n_frames
+    spawn = draw_spawns(run, terrain, indices)
+    robot = ROBOTS[run.robot]
+
+    batch = mujoco.batch.Batch(model, n, nthread, persistent=True)
+    qpos, qvel, ctrl = batch.bind("qpos"), batch.bind("qvel"), batch.bind("ctrl")
+    base = model.body("base").id
+    batch.expand("body_mass")[:, base] += spawn.added_mass
+    batch.set_const()
+    gainprm, biasprm = batch.expand("actuator_gainprm"), batch.expand("actuator_biasprm")
+    qpos[:] = spawn.qpos
+    qvel[:] = 0.0
+    batch.forward()
+
+    command = np.full(n, run.command_vel)
+    ctl = TrotController(robot, command, height_fn=terrain.height_at,
+                         added_mass=spawn.added_mass, config=run.controller)
+    ctl.reset(qpos.copy())
+    rec = FrameRecorder(n, n_frames)
+    ok = np.ones(n, dtype=bool)
+    x_max = terrain.grid_size[0] - 0.5
+    y_max = terrain.grid_size[1]
+    prev_xy = qpos[:, :2].copy()
+    for k in range(n_frames):
+        qp, qv = qpos.copy(), qvel.copy()
+        rot = quat_to_mat(qp[:, 3:7])
+        rec.record(k, qp, qv, np.einsum("nij,nj->ni", rot, qv[:, 3:6]))
+        # failure filters: fall (low base / large tilt), respawn-like jumps, off the grid
+        ground = terrain.height_at(qp[:, 0], qp[:, 1])
+        tilt = np.maximum(np.abs(np.arctan2(rot[:, 2, 1], rot[:, 2, 2])),
+                          np.abs(np.arcsin(np.clip(rot[:, 2, 0], -1, 1))))
+        jump = np.linalg.norm(qp[:, :2] - prev_xy, axis=1) > 1.0
+        off = (qp[:, 0] > x_max) | (qp[:, 0] < 0) | (qp[:, 1] < 0) | (qp[:, 1] > y_max)
+        bad = (qp[:, 2] - ground < run.min_base_height) | (tilt > run.max_tilt) | jump | off
+        ok &= ~(bad | ~np.isfinite(qp).all(1))
+        prev_xy = qp[:, :2]
+        ctrl[:] = ctl(qp, qv)
+        ctl.write_gains(gainprm, biasprm)
+        batch.step(nstep=DECIMATION)
+        if progress is not None and (k + 1) % 50 == 0:
+            progress(n * 50)
+    if progress is not None and n_frames % 50:
+        progress(n * (n_frames % 50))
+
+    labels = terrain.labels_at(rec.base_pos[..., 0].astype(np.float64),
+                               rec.base_pos[..., 1].astype(np.float64))
+    return TrajectoryBatch(
+        dof_pos=rec.dof_pos, dof_vel=rec.dof_vel, base_pos=rec.base_pos,
+        base_lin_vel=rec.base_lin_vel, base_ang_vel=rec.base_ang_vel,
+        terrain_type=labels["terrain_type"], terrain_type_2=labels["terrain_type_2"],
+        terrain_slope=labels["terrain_slope"], terrain_difficulty=labels["terrain_difficulty"],
+        terrain_rough=labels["terrain_rough"],
+        robot_type=np.full(n, ROBOT_NAMES.index(run.robot)),
+        command_vel=command, body_mass=robot.base_mass + spawn.added_mass,
+        added_mass=spawn.added_mass, success=ok, seed=spawn.seed)
+
+
+def _worker(args) -> TrajectoryBatch:
+    run, indices = args
+    return _simulate_chunk(run, indices)
+
+
+def simulate(run: RunSpec, indices: Sequence[int] | None = None, *, workers: int = 1,
+             progress: ProgressFn | None = None, batch_size: int | None = None,
+             terrain: Terrain | None = None) -> TrajectoryBatch:
+    """Simulate trajectories ``indices`` (default: all ``run.n_robots``) of ``run``.
+
+    ``workers`` > 1 splits the trajectories over that many processes (one batch each);
+    ``batch_size`` caps the robots stepped together per batch. ``progress(n)`` is called with
+    the number of trajectory-frames just finished (sum them for a total of
+    ``len(indices) * run.n_frames``). ``terrain`` overrides the run's generated terrain
+    (in-process only). Returns the trajectories in ``indices`` order."""
+    idx = list(range(run.n_robots) if indices is None else indices)
+    if not idx:
+        raise ValueError("no trajectories to simulate")
+    n_chunks = max(workers, 1)
+    if batch_size:
+        n_chunks = max(n_chunks, -(-len(idx) // batch_size))
+    chunks = [list(c) for c in np.array_split(np.asarray(idx), n_chunks) if len(c)]
+    if workers <= 1 or terrain is not None:
+        parts = [_simulate_chunk(run, c, terrain, progress) for c in chunks]
+    else:
+        ctx = mp.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+            parts = []
+            for c, part in zip(chunks, pool.map(_worker, [(run, c) for c in chunks]), strict=True):
+                parts.append(part)
+                if progress is not None:
+                    progress(len(c) * run.n_frames)
+    return TrajectoryBatch.concatenate(parts)

@@ -1,0 +1,115 @@
+"""Locomotion benchmark of the model-based trot controller: success rate per robot x terrain x
+difficulty.
+
+Each cell is a 3-row strip of sub-terrains [flat, KIND, flat] (8 m x 8 m each, legged_gym
+generators); robots spawn on the first flat sub-terrain (centre +-0.5 m), facing +x, with a
+random added base mass in [-5, 5] kg, and walk +x across the whole KIND sub-terrain (pyramids:
+up then down, inverted pyramids: down then up) onto the last flat one. Commands are spread over
+0.5-1.5 m/s; each episode lasts long enough to cross at the command speed.
+
+Columns: success = no fall for the whole episode (base below 0.22 m above ground or tilt above
+1 rad); v/cmd = mean forward velocity after the first second / command; falls = failed robots.
+Baseline in the same run: the same controller on flat ground (first row of each robot).
+
+Usage::
+
+    python benchmarks/locomotion.py --quick            # 5 seeds per cell (one per command)
+    python benchmarks/locomotion.py                    # 20 seeds per cell
+    python benchmarks/locomotion.py --robots anymal_c --kinds flat pyramid_stairs_up
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from concurrent.futures import ProcessPoolExecutor
+
+import numpy as np
+
+from behaviorbench.simulation.rollout import RunSpec, simulate
+from behaviorbench.simulation.terrain import TerrainConfig, build_terrain
+
+KINDS = ("flat", "flat+noise", "pyramid_slope_up", "pyramid_slope_down", "pyramid_stairs_up",
+         "pyramid_stairs_down", "discrete_obstacles")
+LABELS = {"flat": "flat", "flat+noise": "rough", "pyramid_slope_up": "slope up/down",
+          "pyramid_slope_down": "slope down/up", "pyramid_stairs_up": "stairs up/down",
+          "pyramid_stairs_down": "stairs down/up", "discrete_obstacles": "obstacles"}
+DIFFICULTIES = (0.5, 0.75, 0.9)
+COMMANDS = (0.5, 0.75, 1.0, 1.25, 1.5)  # m/s
+SUB = 8.0  # m, sub-terrain size
+
+
+def cell_terrain(kind: str, difficulty: float, seed: int):
+    cfg = TerrainConfig(num_rows=3, num_cols=1, terrain_length=SUB, terrain_width=SUB,
+                        border_size=4.0)
+    return build_terrain(cfg, [["flat"], [kind], ["flat"]], [[0.0], [difficulty], [0.0]],
+                         seed=seed)
+
+
+def run_cell(args) -> dict:
+    """Simulate one (robot, kind, difficulty) cell: ``seeds`` robots spread over COMMANDS."""
+    robot, kind, difficulty, seeds, seed = args
+    terrain = cell_terrain(kind, difficulty, seed)
+    success, ratio = [], []
+    per_cmd = np.array_split(np.arange(seeds), len(COMMANDS))
+    for v, idx in zip(COMMANDS, per_cmd, strict=True):
+        if len(idx) == 0:
+            continue
+        distance = SUB / 2 + SUB + 1.0                    # m: to the far flat row
+        episode = 1.0 + distance / v
+        run = RunSpec(robot=robot, command_vel=v, n_robots=seeds, episode_s=episode,
+                      terrain=terrain.config, seed=seed + int(1000 * v),
+                      max_init_terrain_level=0, spawn_jitter=0.5)
+        b = simulate(run, list(idx), terrain=terrain)
+        t = np.arange(b.n_frames) * 0.02
+        k1 = int(np.searchsorted(t, 1.0))
+        vel = (b.base_pos[:, -1, 0] - b.base_pos[:, k1, 0]) / (t[-1] - t[k1])
+        success.append(b.success)
+        ratio.append(vel / v)
+    success, ratio = np.concatenate(success), np.concatenate(ratio)
+    return dict(robot=robot, kind=kind, difficulty=difficulty, n=len(success),
+                success=float(success.mean()), falls=int((~success).sum()),
+                v_ratio=float(ratio[success].mean()) if success.any() else float("nan"))
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="5 seeds per cell")
+    ap.add_argument("--seeds", type=int, default=None, help="robots per cell (default 20)")
+    ap.add_argument("--robots", nargs="+", default=["anymal_b", "anymal_c"])
+    ap.add_argument("--kinds", nargs="+", default=list(KINDS), choices=KINDS)
+    ap.add_argument("--difficulties", nargs="+", type=float, default=list(DIFFICULTIES))
+    ap.add_argument("--workers", type=int, default=1, help="processes over cells")
+    ap.add_argument("--seed", type=int, default=0)
+    a = ap.parse_args(argv)
+    seeds = a.seeds or (5 if a.quick else 20)
+    cells = []
+    for robot in a.robots:
+        for kind in a.kinds:
+            diffs = [0.0] if kind in ("flat", "flat+noise") else a.difficulties
+            cells += [(robot, kind, d, seeds, a.seed) for d in diffs]
+    t0 = time.time()
+    if a.workers > 1:
+        with ProcessPoolExecutor(a.workers) as pool:
+            rows = list(pool.map(run_cell, cells))
+    else:
+        rows = [run_cell(c) for c in cells]
+    print(f"\nlocomotion benchmark: {seeds} robots per cell, commands {COMMANDS} m/s, "
+          f"added mass U[-5, 5] kg ({time.time() - t0:.0f} s)")
+    print(f"{'robot':10s} {'terrain':16s} {'diff':>5s} {'n':>4s} {'success':>8s} "
+          f"{'v/cmd':>6s} {'falls':>6s}")
+    flat = {}
+    for r in rows:
+        if r["kind"] == "flat":
+            flat[r["robot"]] = r["success"]
+        print(f"{r['robot']:10s} {LABELS[r['kind']]:16s} {r['difficulty']:5.2f} {r['n']:4d} "
+              f"{100 * r['success']:7.0f}% {r['v_ratio']:6.2f} {r['falls']:6d}")
+    for robot, s in flat.items():
+        others = [r["success"] for r in rows if r["robot"] == robot and r["kind"] != "flat"]
+        if others:
+            print(f"{robot}: mean success off-flat {100 * np.mean(others):.0f}% vs flat baseline "
+                  f"{100 * s:.0f}% (ratio {np.mean(others) / max(s, 1e-9):.2f})")
+
+
+if __name__ == "__main__":
+    main()
