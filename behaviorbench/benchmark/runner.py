@@ -312,9 +312,25 @@ def score_views(cfg: RunConfig, model: Any) -> dict[str, slice]:
     return views
 
 
+
+def checkpoint_model(cfg: RunConfig, loaded: Any, log: Callable[[str], None]) -> Any:
+    """The model in ``cfg.checkpoint``, loaded once (``loaded``: the one loaded before, or None).
+
+    Raises ``ValueError`` when the checkpoint holds another model than ``cfg.model``.
+    """
+    if loaded is not None:
+        return loaded
+    from behaviorbench.models import load_model
+
+    log(f"loading checkpoint {cfg.checkpoint}")
+    model = load_model(cfg.checkpoint)
+    if getattr(model, "name", cfg.model) != cfg.model:
+        raise ValueError(f"{cfg.checkpoint} holds a {model.name!r} model, not {cfg.model!r}")
+    return model
+
 def run_benchmark(cfg: RunConfig, log: Callable[[str], None] = print) -> RunOutcome:
     """Run the whole protocol (module docstring) and write results JSON, plots, checkpoints."""
-    from behaviorbench.models import MODELS, load_model
+    from behaviorbench.models import MODELS
 
     from . import results as R
 
@@ -345,12 +361,7 @@ def run_benchmark(cfg: RunConfig, log: Callable[[str], None] = print) -> RunOutc
     for i, seed in enumerate(seeds):
         t0 = time.perf_counter()
         if cfg.checkpoint:
-            if model is None:
-                log(f"loading checkpoint {cfg.checkpoint}")
-                model = load_model(cfg.checkpoint)
-                if getattr(model, "name", cfg.model) != cfg.model:
-                    raise ValueError(f"{cfg.checkpoint} holds a {model.name!r} model, "
-                                     f"not {cfg.model!r}")
+            model = checkpoint_model(cfg, model, log)
         else:
             model = build_model(cfg, seed)
             fit_idx = None

@@ -67,11 +67,10 @@ def _tasks_info(cfg: Any) -> TasksInfo:
 
 def run_mabe_pipeline(cfg: Any, specs: list, log: Callable[[str], None] = print) -> Any:
     """Run ``cfg`` (a ``runner.RunConfig`` with ``data`` = the MABe folder); see module doc."""
-    from behaviorbench.models import load_model
 
     from .. import hardware
     from .. import results as R
-    from ..runner import RunOutcome, _hardware, _model_config, build_model
+    from ..runner import RunOutcome, _hardware, _model_config, build_model, checkpoint_model
     from .pipeline import run_mabe_benchmark
 
     if cfg.spaces:
@@ -110,12 +109,7 @@ def run_mabe_pipeline(cfg: Any, specs: list, log: Callable[[str], None] = print)
     model = None
     for seed in seeds:
         if cfg.checkpoint:
-            if model is None:
-                log(f"loading checkpoint {cfg.checkpoint}")
-                model = load_model(cfg.checkpoint)
-                if getattr(model, "name", cfg.model) != cfg.model:
-                    raise ValueError(f"{cfg.checkpoint} holds a {model.name!r} model, "
-                                     f"not {cfg.model!r}")
+            model = checkpoint_model(cfg, model, log)
         else:
             model = build_model(cfg, seed)
         log(f"[seed {seed}] {'embedding with' if cfg.checkpoint else 'training'} {cfg.model} "
