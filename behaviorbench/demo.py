@@ -21,7 +21,7 @@ from rich.console import Console
 console = Console()
 
 DEMO_MODELS = ("bams", "pca")  # the model and the baseline the demo compares
-DEMO_EPOCHS = 30  # BAMS epochs: the paper trains 500; 30 keeps `make demo` under 15 min on 2 cores
+DEMO_EPOCHS = 100  # BAMS epochs: the paper trains 500; 100 keeps `make demo` near 6 min on 2 cores
 
 
 def _step(title: str, fn: Callable[[list[str]], int | None], argv: list[str]) -> None:
