@@ -313,6 +313,19 @@ def score_views(cfg: RunConfig, model: Any) -> dict[str, slice]:
 
 
 
+
+def run_provenance(device: str) -> dict[str, Any]:
+    """Where and when a run happened: the results fields every pipeline fills the same way."""
+    from . import results as R
+
+    return {
+        "peak_memory_bytes": max(hardware.peak_rss_bytes(), hardware.peak_gpu_bytes() or 0),
+        "hardware": _hardware(device),
+        "package_versions": hardware.package_versions(),
+        "git_commit": hardware.git_commit(),
+        "date": R.utc_now(),
+    }
+
 def checkpoint_model(cfg: RunConfig, loaded: Any, log: Callable[[str], None]) -> Any:
     """The model in ``cfg.checkpoint``, loaded once (``loaded``: the one loaded before, or None).
 
@@ -424,11 +437,7 @@ def run_benchmark(cfg: RunConfig, log: Callable[[str], None] = print) -> RunOutc
             seeds=seeds,
             train_time_s=train_time if not cfg.checkpoint else None,
             eval_time_s=eval_time,
-            peak_memory_bytes=max(hardware.peak_rss_bytes(), hardware.peak_gpu_bytes() or 0),
-            hardware=_hardware(cfg.device),
-            package_versions=hardware.package_versions(),
-            git_commit=hardware.git_commit(),
-            date=R.utc_now(),
+            **run_provenance(cfg.device),
             artifacts=[str(a.relative_to(out)) for a in artifacts],
             notes=notes,
         )

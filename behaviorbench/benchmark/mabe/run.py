@@ -68,9 +68,14 @@ def _tasks_info(cfg: Any) -> TasksInfo:
 def run_mabe_pipeline(cfg: Any, specs: list, log: Callable[[str], None] = print) -> Any:
     """Run ``cfg`` (a ``runner.RunConfig`` with ``data`` = the MABe folder); see module doc."""
 
-    from .. import hardware
     from .. import results as R
-    from ..runner import RunOutcome, _hardware, _model_config, build_model, checkpoint_model
+    from ..runner import (
+        RunOutcome,
+        _model_config,
+        build_model,
+        checkpoint_model,
+        run_provenance,
+    )
     from .pipeline import run_mabe_benchmark
 
     if cfg.spaces:
@@ -159,11 +164,7 @@ def run_mabe_pipeline(cfg: Any, specs: list, log: Callable[[str], None] = print)
         seeds=seeds,
         train_time_s=train_time if not cfg.checkpoint else None,
         eval_time_s=eval_time,
-        peak_memory_bytes=max(hardware.peak_rss_bytes(), hardware.peak_gpu_bytes() or 0),
-        hardware=_hardware(cfg.device),
-        package_versions=hardware.package_versions(),
-        git_commit=hardware.git_commit(),
-        date=R.utc_now(),
+        **run_provenance(cfg.device),
         notes=notes,
     )
     stamp = time.strftime("%Y%m%d-%H%M%S")
