@@ -93,12 +93,16 @@ class MabeLabels:
         return self.label_array[self.vocabulary.index(task_id)]
 
 
-def _load_pickled_dict(path: str | Path) -> dict:
+def load_pickled_dict(path: str | Path, error: type[Exception] = ValueError) -> dict:
+    """The dict pickled inside an official-format ``.npy`` file; raises ``error`` otherwise.
+
+    Unpickling runs code from the file: only load files you trust.
+    """
     obj = np.load(path, allow_pickle=True)
     if isinstance(obj, np.ndarray) and obj.dtype == object and obj.shape == ():
         obj = obj.item()
     if not isinstance(obj, dict):
-        raise ValueError(f"{path}: expected a pickled dict in the .npy file, got {type(obj)}")
+        raise error(f"{path}: expected a pickled dict in the .npy file, got {type(obj).__name__}")
     return obj
 
 
@@ -109,7 +113,7 @@ def missing_mask(keypoints: np.ndarray) -> np.ndarray:
 
 def load_keypoints(path: str | Path) -> MabeKeypoints:
     """Read a train or test keypoint file (either naming scheme; layout in the module doc)."""
-    raw = _load_pickled_dict(path)
+    raw = load_pickled_dict(path)
     if "sequences" not in raw:
         raise ValueError(f"{path}: no 'sequences' key; is this a labels or submission file?")
     seqs, ann = {}, {}
@@ -129,7 +133,7 @@ def load_keypoints(path: str | Path) -> MabeKeypoints:
 
 def load_labels(path: str | Path) -> MabeLabels:
     """Read ``mouse_triplets_test_labels.npy`` / ``submission_labels.npy``."""
-    raw = _load_pickled_dict(path)
+    raw = load_pickled_dict(path)
     missing = {"vocabulary", "task_type", "label_array", "frame_number_map"} - set(raw)
     if missing:
         raise ValueError(f"{path}: labels file lacks keys {sorted(missing)}")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .files import normalise_frame_map
+from .files import load_pickled_dict, normalise_frame_map
 
 MAX_DIMS_MOUSE = 128  # max embedding columns (mice)
 
@@ -92,9 +92,4 @@ def save_submission(path: str | Path, submission: dict) -> Path:
 
 def load_submission(path: str | Path) -> dict:
     """Load a submission file (pickled dict inside ``.npy``; only load files you trust)."""
-    obj = np.load(path, allow_pickle=True)
-    if isinstance(obj, np.ndarray) and obj.dtype == object and obj.shape == ():
-        obj = obj.item()
-    if not isinstance(obj, dict):
-        raise SubmissionError(f"{path}: expected a pickled dict, got {type(obj).__name__}")
-    return obj
+    return load_pickled_dict(path, error=SubmissionError)
