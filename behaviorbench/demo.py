@@ -24,9 +24,10 @@ DEMO_MODELS = ("bams", "pca")  # the model and the baseline the demo compares
 DEMO_EPOCHS = 100  # BAMS epochs: the paper trains 500; 100 keeps `make demo` near 6 min on 2 cores
 
 
-def _step(title: str, fn: Callable[[list[str]], int | None], argv: list[str]) -> None:
+def _step(title: str, prog: str, fn: Callable[[list[str]], int | None], argv: list[str]) -> None:
+    """Run one command's ``main(argv)``, echoing it as ``$ prog argv`` and timing it."""
     console.rule(f"[bold]{title}")
-    console.print("[dim]$ " + title.split(":")[0] + " " + " ".join(argv))
+    console.print(f"[dim]$ {prog} " + " ".join(argv))
     t0 = time.perf_counter()
     code = fn(argv)
     if code not in (None, 0):
@@ -59,7 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     gen_argv = ["--out", str(data), "--preset", args.preset]
     if data.exists():
         gen_argv.append("--resume")
-    _step("generate-terrain-data: small default dataset", generate, gen_argv)
+    _step("small default dataset", "generate-terrain-data", generate, gen_argv)
 
     result_files = []
     for model in DEMO_MODELS:
@@ -69,12 +70,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.epochs is not None and model.startswith("bams"):
             bench_argv += ["--epochs", str(args.epochs)]
         before = set(model_out.glob("*.json"))
-        _step(f"run-benchmark: {model}", run_benchmark, bench_argv)
+        _step(f"benchmark {model}", "run-benchmark", run_benchmark, bench_argv)
         result_files += sorted(set(model_out.glob("*.json")) - before)  # this run's files only
 
-    _step("leaderboard add: demo submissions", leaderboard,
+    _step("add the demo submissions", "leaderboard", leaderboard,
           ["add", "--dir", str(board), *map(str, result_files)])
-    _step("leaderboard render", leaderboard, ["render", "--dir", str(board), "--out", str(site)])
+    _step("render the leaderboard", "leaderboard", leaderboard,
+          ["render", "--dir", str(board), "--out", str(site)])
     leaderboard(["show", "--dir", str(board)])
 
     console.rule("[bold green]demo finished")
