@@ -365,6 +365,9 @@ def run_benchmark(cfg: RunConfig, log: Callable[[str], None] = print) -> RunOutc
     features = np.asarray(data.features, dtype=np.float32)
     n_frames = features.shape[1]
 
+    for spec in specs:  # an unusable split fails here, before any time is spent on training
+        _splits(data, spec.split, seeds[0])
+
     runs: dict[str, dict[str, TaskRun]] = {}
     checkpoints: list[Path] = []
     train_time = 0.0
