@@ -122,3 +122,22 @@ def test_bad_dataset_path_is_a_one_line_error(tmp_path, capsys):
     err = capsys.readouterr().out
     assert "not a behaviorbench terrain dataset" in err and "Traceback" not in err
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").glob("*.json"))
+
+
+def test_too_few_sequences_fail_before_training(tmp_path, capsys):
+    """4 sequences cannot be split 20/80: one-line error, exit 2, no model trained or saved."""
+    from behaviorbench.datasets import generate_dataset
+    from behaviorbench.datasets.config import preset
+
+    store = tmp_path / "four.zarr"
+    generate_dataset(store, preset("tiny", backend=BACKEND, trajectories_per_run=2,
+                                   command_vels=(0.5,), episode_s=4.0, shard_size=2),
+                     executor="serial")
+    out = tmp_path / "out"
+    code = main(["--model", "bams", "--data", str(store), "--out", str(out), "--seeds", "0",
+                 *TINY_BAMS])
+    printed = capsys.readouterr().out
+    assert code == 2
+    assert "needs at least 5 sequences; this dataset has 4" in printed
+    assert "training" not in printed  # failed before fit
+    assert not list(out.rglob("*.pt")) and not list(out.rglob("*.json"))
