@@ -1,14 +1,17 @@
 """Locomotion benchmark of the model-based trot controller: success rate per robot x terrain x
 difficulty.
 
-Each cell is a 3-row strip of sub-terrains [flat, KIND, flat] (8 m x 8 m each, legged_gym
-generators); robots spawn on the first flat sub-terrain (centre +-0.5 m), facing +x, with a
+Each cell is a 3-row strip of sub-terrains [flat, KIND, flat] (``--sub`` m square, legged_gym
+generators; the dataset's terrain uses 12 m, the default here); robots spawn on the first flat
+sub-terrain (centre +-0.5 m), facing +x, with a
 random added base mass in [-5, 5] kg, and walk +x across the whole KIND sub-terrain (pyramids:
 up then down, inverted pyramids: down then up) onto the last flat one. Commands are spread over
 0.5-1.5 m/s; each episode lasts long enough to cross at the command speed.
 
 Columns: success = no fall for the whole episode (base below 0.22 m above ground or tilt above
-1 rad); v/cmd = mean forward velocity after the first second / command; falls = failed robots.
+1 rad); crossed = success and the base reached the last flat sub-terrain (a robot that stands
+stuck at a stair riser has success but not crossed); v/cmd = mean forward velocity after the
+first second / command, over successful robots; falls = failed robots.
 Baseline in the same run: the same controller on flat ground (first row of each robot).
 
 Usage::
@@ -36,11 +39,11 @@ LABELS = {"flat": "flat", "flat+noise": "rough", "pyramid_slope_up": "slope up/d
           "pyramid_stairs_down": "stairs down/up", "discrete_obstacles": "obstacles"}
 DIFFICULTIES = (0.5, 0.75, 0.9)
 COMMANDS = (0.5, 0.75, 1.0, 1.25, 1.5)  # m/s
-SUB = 8.0  # m, sub-terrain size
+SUB = 12.0  # m, default sub-terrain size (the dataset's TerrainConfig.terrain_length)
 
 
-def cell_terrain(kind: str, difficulty: float, seed: int):
-    cfg = TerrainConfig(num_rows=3, num_cols=1, terrain_length=SUB, terrain_width=SUB,
+def cell_terrain(kind: str, difficulty: float, seed: int, sub: float = SUB):
+    cfg = TerrainConfig(num_rows=3, num_cols=1, terrain_length=sub, terrain_width=sub,
                         border_size=4.0)
     return build_terrain(cfg, [["flat"], [kind], ["flat"]], [[0.0], [difficulty], [0.0]],
                          seed=seed)
@@ -48,14 +51,15 @@ def cell_terrain(kind: str, difficulty: float, seed: int):
 
 def run_cell(args) -> dict:
     """Simulate one (robot, kind, difficulty) cell: ``seeds`` robots spread over COMMANDS."""
-    robot, kind, difficulty, seeds, seed = args
-    terrain = cell_terrain(kind, difficulty, seed)
-    success, ratio = [], []
+    robot, kind, difficulty, seeds, seed, sub = args
+    terrain = cell_terrain(kind, difficulty, seed, sub)
+    x_end = 2 * sub                                       # m: start of the last flat row
+    success, ratio, crossed = [], [], []
     per_cmd = np.array_split(np.arange(seeds), len(COMMANDS))
     for v, idx in zip(COMMANDS, per_cmd, strict=True):
         if len(idx) == 0:
             continue
-        distance = SUB / 2 + SUB + 1.0                    # m: to the far flat row
+        distance = sub / 2 + sub + 1.0                    # m: to the far flat row
         episode = 1.0 + distance / v
         run = RunSpec(robot=robot, command_vel=v, n_robots=seeds, episode_s=episode,
                       terrain=terrain.config, seed=seed + int(1000 * v),
@@ -65,10 +69,13 @@ def run_cell(args) -> dict:
         k1 = int(np.searchsorted(t, 1.0))
         vel = (b.base_pos[:, -1, 0] - b.base_pos[:, k1, 0]) / (t[-1] - t[k1])
         success.append(b.success)
+        crossed.append(b.success & (b.base_pos[:, -1, 0] > x_end))
         ratio.append(vel / v)
     success, ratio = np.concatenate(success), np.concatenate(ratio)
+    crossed = np.concatenate(crossed)
     return dict(robot=robot, kind=kind, difficulty=difficulty, n=len(success),
                 success=float(success.mean()), falls=int((~success).sum()),
+                crossed=float(crossed.mean()),
                 v_ratio=float(ratio[success].mean()) if success.any() else float("nan"))
 
 
@@ -81,13 +88,14 @@ def main(argv=None) -> None:
     ap.add_argument("--difficulties", nargs="+", type=float, default=list(DIFFICULTIES))
     ap.add_argument("--workers", type=int, default=1, help="processes over cells")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--sub", type=float, default=SUB, help="sub-terrain size, m (default 12)")
     a = ap.parse_args(argv)
     seeds = a.seeds or (5 if a.quick else 20)
     cells = []
     for robot in a.robots:
         for kind in a.kinds:
             diffs = [0.0] if kind in ("flat", "flat+noise") else a.difficulties
-            cells += [(robot, kind, d, seeds, a.seed) for d in diffs]
+            cells += [(robot, kind, d, seeds, a.seed, a.sub) for d in diffs]
     t0 = time.time()
     if a.workers > 1:
         with ProcessPoolExecutor(a.workers) as pool:
@@ -95,15 +103,16 @@ def main(argv=None) -> None:
     else:
         rows = [run_cell(c) for c in cells]
     print(f"\nlocomotion benchmark: {seeds} robots per cell, commands {COMMANDS} m/s, "
-          f"added mass U[-5, 5] kg ({time.time() - t0:.0f} s)")
+          f"added mass U[-5, 5] kg, {a.sub:g} m sub-terrains ({time.time() - t0:.0f} s)")
     print(f"{'robot':10s} {'terrain':16s} {'diff':>5s} {'n':>4s} {'success':>8s} "
-          f"{'v/cmd':>6s} {'falls':>6s}")
+          f"{'crossed':>8s} {'v/cmd':>6s} {'falls':>6s}")
     flat = {}
     for r in rows:
         if r["kind"] == "flat":
             flat[r["robot"]] = r["success"]
         print(f"{r['robot']:10s} {LABELS[r['kind']]:16s} {r['difficulty']:5.2f} {r['n']:4d} "
-              f"{100 * r['success']:7.0f}% {r['v_ratio']:6.2f} {r['falls']:6d}")
+              f"{100 * r['success']:7.0f}% {100 * r['crossed']:7.0f}% {r['v_ratio']:6.2f} "
+              f"{r['falls']:6d}")
     for robot, s in flat.items():
         others = [r["success"] for r in rows if r["robot"] == robot and r["kind"] != "flat"]
         if others:

@@ -1,13 +1,24 @@
 """Simulation throughput: control steps per second of the whole rollout loop vs raw physics.
 
-Baseline (same run, same scene, same n robots): raw MuJoCo stepping of the batch with constant
-controls (standing joint targets, servo kp 100), 4 physics steps per control step, no Python
-work between.
-Whole loop: :func:`behaviorbench.simulation.rollout.simulate` (physics + trot controller +
-recording + failure checks + labels). Workers: the same simulate call over 2 n robots with
-``workers=1`` vs ``workers=2`` processes (process start-up included).
+One control step = one robot advanced by 0.02 s (4 physics steps of 0.005 s) and, in the whole
+loop, one recorded frame. Every figure is ``n robots x n frames / wall s`` of one run.
 
-One control step = one robot advanced by 0.02 s (4 physics steps) and one recorded frame.
+Rows (same run, same scene, same n robots, one batch, one thread):
+
+* ``raw physics, standing`` (old baseline): bare batch stepping with constant controls
+  (standing joint targets, servo kp 100, kd 2) from the spawn poses: cheap, few contacts.
+* ``raw physics, replay of the loop``: the whole loop's own controls (``ctrl`` per control
+  step) and per-tick servo gains, recorded, then replayed open loop through bare batch
+  stepping of the same scene from the same initial state. Only the step calls are timed.
+  Physics is deterministic, so the replay visits the very states the closed loop did (checked:
+  ``replay reproduces the loop``): same robots, same walking contacts. This is the fair
+  baseline: the whole loop minus everything that is not physics.
+* ``whole loop``: :func:`behaviorbench.simulation.rollout.simulate` (physics + trot controller
+  + recording + failure checks + labels). ``--stop-failed`` adds the row with robots no longer
+  stepped once they fail (what a dataset that drops failures needs).
+* Workers: the same simulate call over 2 n robots with ``workers=1``, ``workers=2`` (two
+  threads, the default) and ``workers=2, processes=True`` (two spawned processes; their
+  start-up: imports, terrain, model build, is included).
 
 Usage::
 
@@ -18,7 +29,10 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import copy
+import os
 import time
+from dataclasses import dataclass, field
 
 import mujoco
 import mujoco.batch
@@ -28,6 +42,8 @@ from behaviorbench.simulation.rollout import (
     DECIMATION,
     RunSpec,
     _model,
+    _new_batch,
+    _simulate_chunk,
     draw_spawns,
     run_terrain,
     simulate,
@@ -35,10 +51,15 @@ from behaviorbench.simulation.rollout import (
 from behaviorbench.simulation.terrain import TerrainConfig
 
 
-def raw_physics(run: RunSpec) -> float:
-    """Control steps / s of bare batch stepping (constant standing targets)."""
+def _run_model(run: RunSpec) -> mujoco.MjModel:
+    return _model(run.robot, run.terrain, run.seed, run.controller, run.foot_condim)
+
+
+def raw_physics_standing(run: RunSpec) -> tuple[float, float]:
+    """Control steps per wall s and per CPU s of bare batch stepping (constant standing
+    targets)."""
     terrain = run_terrain(run)
-    model = _model(run.robot, run.terrain, run.seed, run.controller, run.foot_condim)
+    model = _run_model(run)
     spawn = draw_spawns(run, terrain, range(run.n_robots))
     batch = mujoco.batch.Batch(model, run.n_robots, 1, persistent=True)
     batch.bind("qpos")[:] = spawn.qpos
@@ -48,17 +69,104 @@ def raw_physics(run: RunSpec) -> float:
     gain[:, :, 0], bias[:, :, 1], bias[:, :, 2] = 100.0, -100.0, -2.0  # stiff enough to stand
     batch.set_const()
     batch.forward()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.thread_time()
     for _ in range(run.n_frames):
         batch.step(nstep=DECIMATION)
-    return run.n_robots * run.n_frames / (time.perf_counter() - t0)
+    steps = run.n_robots * run.n_frames
+    return steps / (time.perf_counter() - t0), steps / (time.thread_time() - c0)
 
 
-def whole_loop(run: RunSpec, workers: int = 1) -> float:
-    """Control steps / s of simulate() (everything the dataset generator does)."""
-    t0 = time.perf_counter()
-    simulate(run, workers=workers)
-    return run.n_robots * run.n_frames / (time.perf_counter() - t0)
+@dataclass
+class Trace:
+    """What the closed loop fed the physics, per control step k: ``ctrl`` (T, n, 12) rad,
+    servo ``gain`` = gainprm[..., 0], ``bias1`` / ``bias2`` = biasprm[..., 1 / 2] (T, n, 12),
+    stepped robots ``ids`` (None: all) and the state ``qpos`` (T, n, 19) before the step."""
+
+    ctrl: list[np.ndarray] = field(default_factory=list)
+    gain: list[np.ndarray] = field(default_factory=list)
+    bias1: list[np.ndarray] = field(default_factory=list)
+    bias2: list[np.ndarray] = field(default_factory=list)
+    ids: list[np.ndarray | None] = field(default_factory=list)
+    qpos: list[np.ndarray] = field(default_factory=list)
+
+    def __call__(self, k: int, batch: mujoco.batch.Batch, ids: np.ndarray | None) -> None:
+        gainprm, biasprm = batch.expand("actuator_gainprm"), batch.expand("actuator_biasprm")
+        self.ctrl.append(batch.bind("ctrl").copy())
+        self.gain.append(gainprm[:, :, 0].copy())
+        self.bias1.append(biasprm[:, :, 1].copy())
+        self.bias2.append(biasprm[:, :, 2].copy())
+        self.ids.append(None if ids is None else ids.copy())
+        self.qpos.append(batch.bind("qpos").copy())
+
+
+def record_trace(run: RunSpec, stop_failed: bool = False) -> Trace:
+    """Run the whole loop once (untimed) and record what it fed the physics."""
+    trace = Trace()
+    _simulate_chunk(run, range(run.n_robots), stop_failed=stop_failed, on_tick=trace)
+    return trace
+
+
+def raw_physics_replay(run: RunSpec, trace: Trace,
+                       model: mujoco.MjModel | None = None
+                       ) -> tuple[float, float, bool, float]:
+    """Control steps per wall s and per CPU s of replaying ``trace`` open loop (step calls
+    timed), whether the replay reproduced the loop's states bit for bit, and its largest base
+    xy drift (m) from the loop's states. ``model``: another scene (variant)."""
+    terrain = run_terrain(run)
+    model = _run_model(run) if model is None else model
+    batch = _new_batch(model, draw_spawns(run, terrain, range(run.n_robots)))
+    qpos, ctrl = batch.bind("qpos"), batch.bind("ctrl")
+    gainprm, biasprm = batch.expand("actuator_gainprm"), batch.expand("actuator_biasprm")
+    same, drift = True, 0.0
+    elapsed = cpu = 0.0
+    for k in range(len(trace.ctrl)):
+        same &= bool(np.array_equal(qpos, trace.qpos[k]))
+        drift = max(drift, float(np.abs(qpos[:, :2] - trace.qpos[k][:, :2]).max()))
+        ctrl[:] = trace.ctrl[k]
+        gainprm[:, :, 0] = trace.gain[k]
+        biasprm[:, :, 1] = trace.bias1[k]
+        biasprm[:, :, 2] = trace.bias2[k]
+        ids = trace.ids[k]
+        t0, c0 = time.perf_counter(), time.thread_time()
+        batch.step(ids=ids, nstep=DECIMATION)
+        elapsed += time.perf_counter() - t0
+        cpu += time.thread_time() - c0
+    steps = run.n_robots * run.n_frames
+    return steps / elapsed, steps / cpu, same, drift
+
+
+# physics options the controller is NOT tuned for: measured only, never defaults
+VARIANTS: dict[str, dict] = {
+    "solver CG": {"solver": mujoco.mjtSolver.mjSOL_CG},
+    "tolerance 1e-6": {"tolerance": 1e-6},
+    "iterations 20": {"iterations": 20},
+    "pyramidal cones": {"cone": mujoco.mjtCone.mjCONE_PYRAMIDAL},
+    "impratio 1": {"impratio": 1.0},
+}
+
+
+def variant_model(run: RunSpec, options: dict) -> mujoco.MjModel:
+    """A copy of the run's scene with ``model.opt`` fields changed."""
+    model = copy.copy(_run_model(run))
+    for name, value in options.items():
+        setattr(model.opt, name, value)
+    return model
+
+
+def whole_loop(run: RunSpec, workers: int = 1, **kw) -> tuple[float, float]:
+    """Control steps per wall s and per CPU s (this process's threads; not the pool
+    processes') of simulate() (everything the dataset generator does)."""
+    t0, c0 = time.perf_counter(), time.process_time()
+    simulate(run, workers=workers, **kw)
+    steps = run.n_robots * run.n_frames
+    return steps / (time.perf_counter() - t0), steps / (time.process_time() - c0)
+
+
+def _load() -> str:
+    try:
+        return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:  # pragma: no cover - not on every platform
+        return "load average unknown"
 
 
 def main(argv=None) -> None:
@@ -68,34 +176,87 @@ def main(argv=None) -> None:
     ap.add_argument("--seconds", type=float, default=4.0, help="simulated s per episode")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--skip-workers", action="store_true")
+    ap.add_argument("--physics-variants", action="store_true",
+                    help="also replay the loop's controls under other physics options (open "
+                         "loop, so the states drift from the loop's; figures are indicative)")
+    ap.add_argument("--stop-failed", action="store_true",
+                    help="also time the loop that stops stepping failed robots")
     a = ap.parse_args(argv)
     run = RunSpec(robot=a.robot, command_vel=1.0, n_robots=a.robots, episode_s=a.seconds,
                   terrain=TerrainConfig.small(), seed=0)
     run2 = RunSpec(robot=a.robot, command_vel=1.0, n_robots=2 * a.robots, episode_s=a.seconds,
                    terrain=TerrainConfig.small(), seed=0)
+    print(f"start: {_load()} on {os.cpu_count()} CPUs")
     whole_loop(RunSpec(robot=a.robot, n_robots=2, episode_s=0.2, terrain=run.terrain))  # warm
-    rows: dict[str, list[float]] = {"raw physics": [], "whole loop": []}
+    trace = record_trace(run)
+    trace_sf = record_trace(run, stop_failed=True) if a.stop_failed else None
+    stand, replay, loop = ("raw physics, standing", "raw physics, replay of the loop",
+                           "whole loop")
+    rows: dict[str, list[float]] = {stand: [], replay: [], loop: []}
+    cpu: dict[str, list[float]] = {stand: [], replay: [], loop: []}  # single-thread rows
+    if a.stop_failed:
+        rows.update({"raw physics, replay, stop_failed": [], "whole loop, stop_failed": []})
+        cpu.update({"raw physics, replay, stop_failed": [], "whole loop, stop_failed": []})
+    w1, w2t, w2p = ("whole loop, 2n robots, 1 worker", "whole loop, 2n robots, 2 threads",
+                    "whole loop, 2n robots, 2 processes")
     if not a.skip_workers:
-        rows.update({"whole loop, 2n robots, 1 worker": [],
-                     "whole loop, 2n robots, 2 workers": []})
+        rows.update({w1: [], w2t: [], w2p: []})
+
+    def add(name: str, wall_cpu: tuple[float, ...]) -> None:
+        rows[name].append(wall_cpu[0])
+        if name in cpu:
+            cpu[name].append(wall_cpu[1])
+
+    reproduced = True
     for _ in range(a.repeats):
-        rows["raw physics"].append(raw_physics(run))
-        rows["whole loop"].append(whole_loop(run))
+        add(stand, raw_physics_standing(run))
+        res = raw_physics_replay(run, trace)
+        add(replay, res)
+        reproduced &= res[2]
+        add(loop, whole_loop(run))
+        if a.stop_failed:
+            res = raw_physics_replay(run, trace_sf)
+            add("raw physics, replay, stop_failed", res)
+            reproduced &= res[2]
+            add("whole loop, stop_failed", whole_loop(run, stop_failed=True))
         if not a.skip_workers:
-            rows["whole loop, 2n robots, 1 worker"].append(whole_loop(run2, 1))
-            rows["whole loop, 2n robots, 2 workers"].append(whole_loop(run2, 2))
+            add(w1, whole_loop(run2, 1))
+            add(w2t, whole_loop(run2, 2))
+            add(w2p, whole_loop(run2, 2, processes=True))
     med = {k: float(np.median(v)) for k, v in rows.items()}
+    med_cpu = {k: float(np.median(v)) for k, v in cpu.items()}
     print(f"\nsim throughput: {a.robot}, {a.robots} robots, {a.seconds:g} s episodes on a "
           f"{run.terrain.num_rows}x{run.terrain.num_cols} terrain grid, sim dt 0.005 s, "
           f"{DECIMATION} physics steps per control step; median of {a.repeats}")
-    print(f"{'measurement':36s} {'ctrl steps/s':>13s}   runs")
+    if a.stop_failed:
+        last = trace_sf.ids[-1]
+        stopped = 0 if last is None else a.robots - len(last)
+        print(f"stop_failed: {stopped} of {a.robots} robots failed and were no longer stepped")
+    print(f"{'measurement':40s} {'ctrl steps/s':>13s} {'per CPU s':>10s}   runs (wall)")
     for k, v in rows.items():
-        print(f"{k:36s} {med[k]:13.0f}   " + " ".join(f"{x:.0f}" for x in v))
-    print(f"whole loop / raw physics = {med['whole loop'] / med['raw physics']:.2f} "
-          "(target >= 0.75)")
+        c = f"{med_cpu[k]:10.0f}" if k in med_cpu else f"{'':10s}"
+        print(f"{k:40s} {med[k]:13.0f} {c}   " + " ".join(f"{x:.0f}" for x in v))
+    print(f"replay reproduces the loop's states bit for bit: {'yes' if reproduced else 'NO'}")
+    print(f"whole loop / raw physics, replay   = {med[loop] / med[replay]:.2f} wall, "
+          f"{med_cpu[loop] / med_cpu[replay]:.2f} CPU (target >= 0.75)")
+    print(f"whole loop / raw physics, standing = {med[loop] / med[stand]:.2f} wall, "
+          f"{med_cpu[loop] / med_cpu[stand]:.2f} CPU")
+    if a.stop_failed:
+        sl, sr = "whole loop, stop_failed", "raw physics, replay, stop_failed"
+        print(f"whole loop / raw physics, replay, stop_failed = {med[sl] / med[sr]:.2f} wall, "
+              f"{med_cpu[sl] / med_cpu[sr]:.2f} CPU")
     if not a.skip_workers:
-        r = med["whole loop, 2n robots, 2 workers"] / med["whole loop, 2n robots, 1 worker"]
-        print(f"2 workers / 1 worker = {r:.2f} (target >= 1.8; other processes share the cores)")
+        print(f"2 threads / 1 worker   = {med[w2t] / med[w1]:.2f} (target >= 1.8)")
+        print(f"2 processes / 1 worker = {med[w2p] / med[w1]:.2f} (start-up included)")
+    if a.physics_variants:
+        print("\nopen-loop replay under physics options the controller is not tuned for")
+        print(f"{'variant':40s} {'ctrl steps/s':>13s}   x default replay   max xy drift m")
+        for name, opts in VARIANTS.items():
+            res = [raw_physics_replay(run, trace, variant_model(run, opts))
+                   for _ in range(a.repeats)]
+            sps = float(np.median([r[0] for r in res]))
+            print(f"{name:40s} {sps:13.0f}   {sps / med[replay]:16.2f}   {res[0][3]:.2f}")
+    print(f"end: {_load()} (other processes share the cores)")
 
 
 if __name__ == "__main__":

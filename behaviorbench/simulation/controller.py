@@ -56,7 +56,7 @@ class ControllerConfig:
     swing_lift_frac: float = 0.1      # fraction of the swing spent lifting before moving forward
     contact_aware: bool = False       # stance forces only once a foot is near the ground
     contact_tol: float = 0.02         # m, foot clearance below which a stance foot is in contact
-    press_depth: float = 0.02         # m, stance/touch-down targets this far below the ground
+    press_depth: float = 0.005        # m, stance/touch-down targets this far below the ground
     edge_margin: float = 0.07         # m, keep footholds this far from a height edge
     knee_margin: float = 0.07         # m, edge-free distance on the knee side of a foothold
     edge_jump: float = 0.03           # m, height difference that counts as an edge

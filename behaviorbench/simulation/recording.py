@@ -98,3 +98,9 @@ class FrameRecorder:
         self.base_pos[:, k] = qpos[:, 0:3]
         self.base_lin_vel[:, k] = qvel[:, 0:3]
         self.base_ang_vel[:, k] = ang_vel_world
+
+    def hold(self, k: int) -> None:
+        """Frames ``k`` onwards repeat frame ``k - 1`` (robots no longer simulated)."""
+        for buf in (self.dof_pos, self.dof_vel, self.base_pos, self.base_lin_vel,
+                    self.base_ang_vel):
+            buf[:, k:] = buf[:, k - 1:k]

@@ -5,7 +5,9 @@ velocity, ``n_robots`` robots spawned at sub-terrain origins (random row up to
 ``max_init_terrain_level``, random column, heading +x) that walk +x through successive
 sub-terrains for ``episode_s`` seconds. Robots step together in a ``mujoco.batch.Batch`` (one
 ``MjData`` each; physics dt 0.005 s, control/recording every 4 steps = 50 Hz) under the
-vectorised :class:`~behaviorbench.simulation.controller.TrotController`.
+vectorised :class:`~behaviorbench.simulation.controller.TrotController`. Parallel runs split
+the robots into batches stepped on threads (MuJoCo releases the GIL while stepping) or, on
+request, spawned processes. With ``stop_failed`` robots stop being stepped once they fail.
 
 Determinism: trajectory ``i`` depends only on (run spec, ``i``): its spawn, added mass and
 seed come from ``numpy.random.SeedSequence(run.seed, spawn_key=(i,))``, the terrain from
@@ -17,8 +19,9 @@ from __future__ import annotations
 
 import functools
 import multiprocessing as mp
+import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import mujoco
@@ -33,6 +36,10 @@ from .terrain import Terrain, TerrainConfig, generate_terrain
 
 DECIMATION = int(round(FRAME_DT / SIM_DT))  # physics steps per control tick / frame (4)
 ProgressFn = Callable[[int], None]
+# foot contact impedance of runs (MuJoCo solimp dmin, dmax, width m); the reference models'
+# (0.015, 1, 0.031) is soft enough for feet to sink 2-3 cm into the terrain
+RUN_FOOT_SOLIMP = (0.9, 0.95, 0.001)
+RUN_FOOT_TIMECONST = 0.01  # s, foot contact solref time constant (2 x physics dt; default 0.02)
 
 
 @dataclass(frozen=True)
@@ -119,11 +126,17 @@ def _terrain(cfg: TerrainConfig, seed: int) -> Terrain:
 def build_run_model(robot: str, terrain: Terrain, ctrl_cfg: ControllerConfig,
                     foot_condim: int = 3) -> mujoco.MjModel:
     """The scene of a run: position servos with the controller's gains; foot contacts with
-    ``foot_condim`` (3: sliding friction only, ~1.5x faster than the reference 6); the
-    ``implicitfast`` integrator."""
+    ``foot_condim`` (3: sliding friction only, ~1.5x faster than the reference 6) and
+    :data:`RUN_FOOT_SOLIMP` / :data:`RUN_FOOT_TIMECONST`; the ``implicitfast`` integrator."""
     model = build_scene(robot, terrain, actuator="position")
     configure_servos(model, ctrl_cfg)
-    model.geom_condim[foot_geom_ids(model)] = foot_condim
+    feet = foot_geom_ids(model)
+    model.geom_condim[feet] = foot_condim
+    # stiff foot contacts: the reference's soft foot solimp (0.015, 1, 0.031) lets a loaded foot
+    # sink 2-3 cm, deeper than a height-field prism's top, where it snags on the prisms' inner
+    # walls (feet stuck at stair edges, stumbles on rough ground)
+    model.geom_solimp[feet, :3] = RUN_FOOT_SOLIMP
+    model.geom_solref[feet, 0] = RUN_FOOT_TIMECONST
     # implicit servo damping: with explicit Euler the stiff swing servos make the light shanks
     # chatter (knee velocities then disagree with the recorded angles)
     model.opt.integrator = mujoco.mjtIntegrator.mjINT_IMPLICITFAST
@@ -142,9 +155,50 @@ def run_terrain(run: RunSpec) -> Terrain:
 
 
 # ----------------------------------------------------------------------------- simulation
+TickHook = Callable[[int, "mujoco.batch.Batch", "np.ndarray | None"], None]
+
+
+def _new_batch(model: mujoco.MjModel, spawn: Spawn, nthread: int = 1) -> mujoco.batch.Batch:
+    """A persistent batch of ``len(spawn.qpos)`` robots at their spawn poses (at rest), with
+    their added base masses; forward stages computed."""
+    n = len(spawn.qpos)
+    batch = mujoco.batch.Batch(model, n, nthread, persistent=True)
+    batch.expand("body_mass")[:, model.body("base").id] += spawn.added_mass
+    batch.set_const()
+    batch.bind("qpos")[:] = spawn.qpos
+    batch.bind("qvel")[:] = 0.0
+    batch.forward()
+    return batch
+
+
+def failed(run: RunSpec, terrain: Terrain, qpos: np.ndarray, rot: np.ndarray,
+           prev_xy: np.ndarray) -> np.ndarray:
+    """(n,) bool: robots that fail at this frame: a fall (base below ``min_base_height`` m
+    above the ground, or |roll| / |pitch| above ``max_tilt`` rad), a respawn-like jump of more
+    than 1 m in xy since the last frame (``prev_xy`` (n, 2) m), leaving the sub-terrain grid,
+    or a non-finite state. ``qpos`` (n, 19), ``rot`` (n, 3, 3) base orientation."""
+    x_max = terrain.grid_size[0] - 0.5
+    y_max = terrain.grid_size[1]
+    ground = terrain.height_at(qpos[:, 0], qpos[:, 1])
+    tilt = np.maximum(np.abs(np.arctan2(rot[:, 2, 1], rot[:, 2, 2])),
+                      np.abs(np.arcsin(np.clip(rot[:, 2, 0], -1, 1))))
+    jump = np.linalg.norm(qpos[:, :2] - prev_xy, axis=1) > 1.0
+    off = (qpos[:, 0] > x_max) | (qpos[:, 0] < 0) | (qpos[:, 1] < 0) | (qpos[:, 1] > y_max)
+    bad = (qpos[:, 2] - ground < run.min_base_height) | (tilt > run.max_tilt) | jump | off
+    return bad | ~np.isfinite(qpos).all(1)
+
+
 def _simulate_chunk(run: RunSpec, indices: Sequence[int], terrain: Terrain | None = None,
-                    progress: ProgressFn | None = None, nthread: int = 1) -> TrajectoryBatch:
-    """Simulate trajectories ``indices`` together in one ``mujoco.batch.Batch``."""
+                    progress: ProgressFn | None = None, nthread: int = 1, *,
+                    stop_failed: bool = False, on_tick: TickHook | None = None
+                    ) -> TrajectoryBatch:
+    """Simulate trajectories ``indices`` together in one ``mujoco.batch.Batch``.
+
+    ``stop_failed``: robots stop being stepped from the frame at which they fail (their later
+    frames repeat the failure frame's state); the others are bit-identical either way.
+    ``on_tick(k, batch, ids)`` (benchmarks, tests) runs before each control tick's physics
+    steps, once ``ctrl`` and the servo gains are written; ``ids`` are the stepped robots
+    (None: all)."""
     tseed = run.seed if run.terrain_seed is None else run.terrain_seed
     if terrain is None:
         terrain = _terrain(run.terrain, tseed)
@@ -155,15 +209,9 @@ def _simulate_chunk(run: RunSpec, indices: Sequence[int], terrain: Terrain | Non
     spawn = draw_spawns(run, terrain, indices)
     robot = ROBOTS[run.robot]
 
-    batch = mujoco.batch.Batch(model, n, nthread, persistent=True)
+    batch = _new_batch(model, spawn, nthread)
     qpos, qvel, ctrl = batch.bind("qpos"), batch.bind("qvel"), batch.bind("ctrl")
-    base = model.body("base").id
-    batch.expand("body_mass")[:, base] += spawn.added_mass
-    batch.set_const()
     gainprm, biasprm = batch.expand("actuator_gainprm"), batch.expand("actuator_biasprm")
-    qpos[:] = spawn.qpos
-    qvel[:] = 0.0
-    batch.forward()
 
     command = np.full(n, run.command_vel)
     ctl = TrotController(robot, command, height_fn=terrain.height_at,
@@ -171,29 +219,30 @@ def _simulate_chunk(run: RunSpec, indices: Sequence[int], terrain: Terrain | Non
     ctl.reset(qpos.copy())
     rec = FrameRecorder(n, n_frames)
     ok = np.ones(n, dtype=bool)
-    x_max = terrain.grid_size[0] - 0.5
-    y_max = terrain.grid_size[1]
+    ids = None  # robots stepped (None: all)
     prev_xy = qpos[:, :2].copy()
+    reported = 0  # frames passed to progress
     for k in range(n_frames):
         qp, qv = qpos.copy(), qvel.copy()
         rot = quat_to_mat(qp[:, 3:7])
         rec.record(k, qp, qv, np.einsum("nij,nj->ni", rot, qv[:, 3:6]))
-        # failure filters: fall (low base / large tilt), respawn-like jumps, off the grid
-        ground = terrain.height_at(qp[:, 0], qp[:, 1])
-        tilt = np.maximum(np.abs(np.arctan2(rot[:, 2, 1], rot[:, 2, 2])),
-                          np.abs(np.arcsin(np.clip(rot[:, 2, 0], -1, 1))))
-        jump = np.linalg.norm(qp[:, :2] - prev_xy, axis=1) > 1.0
-        off = (qp[:, 0] > x_max) | (qp[:, 0] < 0) | (qp[:, 1] < 0) | (qp[:, 1] > y_max)
-        bad = (qp[:, 2] - ground < run.min_base_height) | (tilt > run.max_tilt) | jump | off
-        ok &= ~(bad | ~np.isfinite(qp).all(1))
+        ok &= ~failed(run, terrain, qp, rot, prev_xy)
         prev_xy = qp[:, :2]
+        if stop_failed and not ok.all():
+            ids = np.flatnonzero(ok)
+            if not len(ids):  # all failed: nothing left to simulate
+                rec.hold(k + 1)
+                break
         ctrl[:] = ctl(qp, qv)
         ctl.write_gains(gainprm, biasprm)
-        batch.step(nstep=DECIMATION)
+        if on_tick is not None:
+            on_tick(k, batch, ids)
+        batch.step(ids=ids, nstep=DECIMATION)
         if progress is not None and (k + 1) % 50 == 0:
             progress(n * 50)
-    if progress is not None and n_frames % 50:
-        progress(n * (n_frames % 50))
+            reported += 50
+    if progress is not None and n_frames > reported:
+        progress(n * (n_frames - reported))
 
     labels = terrain.labels_at(rec.base_pos[..., 0].astype(np.float64),
                                rec.base_pos[..., 1].astype(np.float64))
@@ -208,36 +257,91 @@ def _simulate_chunk(run: RunSpec, indices: Sequence[int], terrain: Terrain | Non
         added_mass=spawn.added_mass, success=ok, seed=spawn.seed)
 
 
+# ----------------------------------------------------------------------------- parallel
+def _limit_threads() -> None:
+    """Pool-process initializer: one BLAS/OpenMP thread per worker (the workers already use
+    every core; nested library threads would only compete with them)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
+        return
+    threadpool_limits(1)
+
+
 def _worker(args) -> TrajectoryBatch:
-    run, indices = args
-    return _simulate_chunk(run, indices)
+    run, indices, stop_failed = args
+    return _simulate_chunk(run, indices, stop_failed=stop_failed)
+
+
+def _run_processes(run: RunSpec, chunks: list[list[int]], workers: int,
+                   progress: ProgressFn | None, stop_failed: bool) -> list[TrajectoryBatch]:
+    """Chunks on a pool of ``workers`` spawned processes (each imports, builds the terrain and
+    model, then simulates its chunk)."""
+    ctx = mp.get_context("spawn")
+    parts = []
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
+                             initializer=_limit_threads) as pool:
+        tasks = [(run, c, stop_failed) for c in chunks]
+        for c, part in zip(chunks, pool.map(_worker, tasks), strict=True):
+            parts.append(part)
+            if progress is not None:
+                progress(len(c) * run.n_frames)
+    return parts
+
+
+def _run_threads(run: RunSpec, chunks: list[list[int]], workers: int,
+                 progress: ProgressFn | None, terrain: Terrain | None,
+                 stop_failed: bool) -> list[TrajectoryBatch]:
+    """Chunks on ``workers`` threads of this process: MuJoCo steps a batch without the GIL,
+    so one thread's physics runs while another's controller does; no start-up cost."""
+    if terrain is None:  # build the cached terrain and model once, before the threads
+        tseed = run.seed if run.terrain_seed is None else run.terrain_seed
+        _model(run.robot, run.terrain, tseed, run.controller, run.foot_condim)
+    lock = threading.Lock()
+
+    def locked_progress(m: int) -> None:
+        with lock:
+            progress(m)
+
+    prog = None if progress is None else locked_progress
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(_simulate_chunk, run, c, terrain, prog, stop_failed=stop_failed)
+                   for c in chunks]
+        return [f.result() for f in futures]
 
 
 def simulate(run: RunSpec, indices: Sequence[int] | None = None, *, workers: int = 1,
              progress: ProgressFn | None = None, batch_size: int | None = None,
-             terrain: Terrain | None = None) -> TrajectoryBatch:
+             terrain: Terrain | None = None, stop_failed: bool = False,
+             processes: bool = False) -> TrajectoryBatch:
     """Simulate trajectories ``indices`` (default: all ``run.n_robots``) of ``run``.
 
-    ``workers`` > 1 splits the trajectories over that many processes (one batch each);
-    ``batch_size`` caps the robots stepped together per batch. ``progress(n)`` is called with
-    the number of trajectory-frames just finished (sum them for a total of
-    ``len(indices) * run.n_frames``). ``terrain`` overrides the run's generated terrain
-    (in-process only). Returns the trajectories in ``indices`` order."""
+    ``workers`` > 1 splits the trajectories into that many batches stepped in parallel: on
+    threads of this process (default; MuJoCo releases the GIL while stepping), or with
+    ``processes=True`` on a pool of spawned processes (each pays its imports and model build).
+    ``batch_size`` caps the robots stepped together per batch (small batches cost more
+    controller time per robot). ``progress(n)`` is called with the number of
+    trajectory-frames just finished (sum them for a total of ``len(indices) * run.n_frames``).
+    ``terrain`` overrides the run's generated terrain (not with ``processes``).
+    ``stop_failed``: stop simulating robots once they fail (for callers that drop failed
+    trajectories): their frames after the failure repeat the failure frame; every other
+    trajectory, and all ``success`` flags, are bit-identical to ``stop_failed=False``.
+    Returns the trajectories in ``indices`` order; results are bit-identical whatever
+    ``workers``, ``batch_size`` or ``processes``."""
     idx = list(range(run.n_robots) if indices is None else indices)
     if not idx:
         raise ValueError("no trajectories to simulate")
+    if processes and terrain is not None:
+        raise ValueError("a terrain override cannot be sent to worker processes")
     n_chunks = max(workers, 1)
     if batch_size:
         n_chunks = max(n_chunks, -(-len(idx) // batch_size))
     chunks = [list(c) for c in np.array_split(np.asarray(idx), n_chunks) if len(c)]
-    if workers <= 1 or terrain is not None:
-        parts = [_simulate_chunk(run, c, terrain, progress) for c in chunks]
+    if workers <= 1:
+        parts = [_simulate_chunk(run, c, terrain, progress, stop_failed=stop_failed)
+                 for c in chunks]
+    elif processes:
+        parts = _run_processes(run, chunks, workers, progress, stop_failed)
     else:
-        ctx = mp.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-            parts = []
-            for c, part in zip(chunks, pool.map(_worker, [(run, c) for c in chunks]), strict=True):
-                parts.append(part)
-                if progress is not None:
-                    progress(len(c) * run.n_frames)
+        parts = _run_threads(run, chunks, workers, progress, terrain, stop_failed)
     return TrajectoryBatch.concatenate(parts)

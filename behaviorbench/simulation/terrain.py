@@ -18,7 +18,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.interpolate import RegularGridInterpolator
 
 from behaviorbench.simulation.labels import (
     FLAT_SLOPE_THRESHOLD,
@@ -108,6 +107,8 @@ def random_uniform_terrain(raw, rng, cfg: TerrainConfig, min_height, max_height,
                                  int(ny * hs / downsampled_scale)))
     xc = np.linspace(0, nx * hs, coarse.shape[0])
     yc = np.linspace(0, ny * hs, coarse.shape[1])
+    from scipy.interpolate import RegularGridInterpolator  # lazy: 0.4 s import per worker
+
     interp = RegularGridInterpolator((xc, yc), coarse.astype(np.float64), method="linear")
     xu, yu = np.meshgrid(np.linspace(0, nx * hs, nx), np.linspace(0, ny * hs, ny),
                          indexing="ij")
