@@ -12,7 +12,7 @@ import importlib.util
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from behaviorbench.datasets.config import BACKENDS_RESERVED, ConfigError
+from behaviorbench.datasets.config import ConfigError
 
 
 @dataclass(frozen=True)
@@ -28,19 +28,40 @@ class RunPlan:
     difficulties: tuple[float, ...]  # sub-terrain difficulties drawn from, [0, 1]
     added_mass_range: tuple[float, float]  # kg
     seed: int  # run seed (derived from the dataset seed and run_index)
+    keep_failures: bool = True  # False: failed trajectories are dropped, may be cut short
 
 
 Simulate = Callable[[RunPlan, Sequence[int]], object]
 
 BACKENDS: dict[str, str] = {
     "mujoco": "behaviorbench.datasets.backends:simulate_mujoco",
+    "mujoco-warp": "behaviorbench.datasets.backends:simulate_mujoco_warp",
+    "isaacgym": "behaviorbench.datasets.backends:simulate_isaacgym",
 }
+# optional simulators: backend -> (modules it needs, how to get them)
+OPTIONAL: dict[str, tuple[tuple[str, ...], str]] = {
+    "mujoco-warp": (("warp", "mujoco_warp"),
+                    "pip install 'behaviorbench[gpu]' (mujoco-warp, warp-lang)"),
+    "isaacgym": (("isaacgym",),
+                 "Isaac Gym is not on PyPI: install NVIDIA's Isaac Gym Preview 4 package "
+                 "(https://developer.nvidia.com/isaac-gym), see docs/scaling.md"),
+}
+
+
+def check_available(name: str) -> None:
+    """Raise ``ConfigError`` (one line, with how to install) if backend ``name`` needs a
+    simulator that is not installed; cheap (no import)."""
+    if name in OPTIONAL:
+        modules, hint = OPTIONAL[name]
+        missing = [m for m in modules if importlib.util.find_spec(m) is None]
+        if missing:
+            raise ConfigError(f"backend {name!r} is not available: {', '.join(missing)} not "
+                              f"installed; {hint}")
 
 
 def resolve_backend(name: str) -> Simulate:
     """Backend name (or ``"module:function"``, used by tests) -> simulate function."""
-    if name in BACKENDS_RESERVED:
-        raise ConfigError(f"backend {name!r} is not available yet (only 'mujoco')")
+    check_available(name)
     target = BACKENDS.get(name, name)
     if ":" not in target:
         raise ConfigError(f"unknown backend {name!r} (available: {', '.join(BACKENDS)})")
@@ -86,4 +107,28 @@ def simulate_mujoco(plan: RunPlan, indices: Sequence[int]):
         from behaviorbench.simulation.rollout import simulate
     except ImportError as e:  # pragma: no cover - depends on the simulation package
         raise ConfigError(f"MuJoCo simulator unavailable: {e}") from e
-    return simulate(to_run_spec(plan), list(indices), workers=1)
+    return simulate(to_run_spec(plan), list(indices), workers=1,
+                    stop_failed=not plan.keep_failures)
+
+
+def simulate_mujoco_warp(plan: RunPlan, indices: Sequence[int]):
+    """Simulate trajectories ``indices`` of ``plan`` together on MuJoCo Warp (one world each,
+    on warp's default device: the GPU if there is one)."""
+    from behaviorbench.simulation.warp_backend import WarpUnavailableError, simulate
+
+    try:
+        return simulate(to_run_spec(plan), list(indices), stop_failed=not plan.keep_failures)
+    except WarpUnavailableError as e:
+        raise ConfigError(str(e)) from e
+
+
+def simulate_isaacgym(plan: RunPlan, indices: Sequence[int]):
+    """Simulate trajectories ``indices`` of ``plan`` in Isaac Gym (one env each). Isaac Gym
+    is imported first: it refuses to load after torch."""
+    from behaviorbench.simulation import isaacgym_backend as ig
+
+    try:
+        ig.import_isaacgym()
+    except ig.IsaacGymUnavailableError as e:
+        raise ConfigError(str(e)) from e
+    return ig.simulate(to_run_spec(plan), list(indices), stop_failed=not plan.keep_failures)

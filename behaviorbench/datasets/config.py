@@ -19,7 +19,7 @@ TERRAIN_KINDS: tuple[str, ...] = (
 )
 PAPER_TERRAIN_PROPORTIONS: tuple[float, ...] = (0.15, 0.15, 0.15, 0.15, 0.2, 0.0, 0.1, 0.1)
 PAPER_DIFFICULTIES: tuple[float, ...] = (0.5, 0.75, 0.9)
-BACKENDS_RESERVED: tuple[str, ...] = ("mujoco-warp", "isaacgym")
+BACKENDS_RESERVED: tuple[str, ...] = ("mujoco-warp", "isaacgym")  # GPU, optional installs
 
 
 class ConfigError(ValueError):
@@ -39,7 +39,7 @@ class GenerationConfig:
     difficulties: tuple[float, ...] = PAPER_DIFFICULTIES  # drawn uniformly per sub-terrain, [0,1]
     added_mass_range: tuple[float, float] = (-5.0, 5.0)  # kg, uniform added base mass
     seed: int = 0  # every random draw derives from it
-    backend: str = "mujoco"  # simulator; mujoco-warp / isaacgym reserved
+    backend: str = "mujoco"  # simulator; mujoco-warp / isaacgym: GPU, optional installs
     keep_failures: bool = False  # also store failed traversals (``success`` False)
     shard_size: int = 8  # trajectories per staging shard (unit of work and of commit)
     extra: dict = field(default_factory=dict)  # free-form, stored verbatim (must be JSON)
@@ -110,10 +110,13 @@ class GenerationConfig:
                               f"{self.added_mass_range}")
         if int(self.seed) != self.seed or self.seed < 0:
             raise ConfigError(f"seed must be a non-negative integer, got {self.seed}")
+        if self.backend not in ("mujoco", *BACKENDS_RESERVED) and ":" not in self.backend:
+            raise ConfigError(f"unknown backend {self.backend!r} (available: mujoco, "
+                              f"{', '.join(BACKENDS_RESERVED)})")
         if self.backend in BACKENDS_RESERVED:
-            raise ConfigError(f"backend {self.backend!r} is not available yet (only 'mujoco')")
-        if self.backend != "mujoco" and ":" not in self.backend:
-            raise ConfigError(f"unknown backend {self.backend!r} (available: mujoco)")
+            from behaviorbench.datasets.backends import check_available
+
+            check_available(self.backend)
         if int(self.shard_size) != self.shard_size or self.shard_size < 1:
             raise ConfigError(f"shard size must be a positive integer, got {self.shard_size}")
         return self

@@ -22,7 +22,7 @@ from tests.datasets.helpers import tree_bytes
     (["--seed", "-1"], "seed"),
     (["--workers", "0"], "--workers"),
     (["--backend", "isaacgym"], "not available"),
-    (["--backend", "mujoco-warp"], "not available"),
+    # --backend mujoco-warp without mujoco_warp: tests/simulation/test_warp_backend.py
     (["--backend", "bullet"], "invalid choice"),
     (["--trajectories-per-run", "x"], "invalid int"),
 ])

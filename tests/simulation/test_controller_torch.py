@@ -1,0 +1,304 @@
+"""Torch trot controller == numpy trot controller (float64, CPU), method by method.
+
+This is what keeps ``controller_torch.py`` in sync with ``controller.py``: outputs, servo gains
+and every state field must agree to ~1e-9 on real closed-loop rollout states (stairs and
+obstacles, both wrench distributions, contact-aware late touch-downs) and on random states,
+and each test checks that the branches it claims to cover were reached.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import torch
+
+from behaviorbench.simulation import controller as C
+from behaviorbench.simulation import controller_torch as CT
+from behaviorbench.simulation import gait
+from behaviorbench.simulation.robots import ROBOTS
+from behaviorbench.simulation.rollout import DECIMATION, RunSpec, build_run_model, draw_spawns
+from behaviorbench.simulation.terrain import TerrainConfig, build_terrain
+
+TOL = 1e-9
+TCFG = TerrainConfig.small(num_rows=2, num_cols=2)
+KINDS = [["pyramid_stairs_up", "discrete_obstacles"],
+         ["pyramid_stairs_down", "pyramid_slope_up+noise"]]
+CONFIGS = {
+    "default": C.ControllerConfig(),
+    "contact_aware+decoupled+vel_ff": C.ControllerConfig(contact_aware=True,
+                                                         decoupled_wrench=True, vel_ff=0.5),
+}
+
+
+@pytest.fixture(scope="module")
+def terrain():
+    return build_terrain(TCFG, KINDS, [[0.9, 0.9], [0.75, 0.75]], seed=1)
+
+
+def t64(a):
+    return torch.as_tensor(np.asarray(a, dtype=np.float64))
+
+
+def close(a, b, tol=TOL):
+    a = np.asarray(a, dtype=np.float64)
+    b = b.detach().double().numpy() if isinstance(b, torch.Tensor) else np.asarray(b, float)
+    assert a.shape == b.shape, (a.shape, b.shape)
+    np.testing.assert_allclose(b, a, rtol=0, atol=tol)
+
+
+def assert_same(np_ctl: C.TrotController, t_ctl: CT.TrotController, u, ut, tol=TOL):
+    close(u, ut, tol)
+    close(np_ctl.kp_joint, t_ctl.kp_joint, tol)
+    close(np_ctl.kd_joint, t_ctl.kd_joint, tol)
+    for name in CT.STATE_FIELDS:
+        close(getattr(np_ctl, name), getattr(t_ctl, name), tol)
+
+
+def branches(np_ctl: C.TrotController) -> dict[str, np.ndarray]:
+    """Per (robot, leg) branch of the coming tick (from the numpy controller's state)."""
+    cfg = np_ctl.cfg
+    t_gait = np.maximum(np_ctl.t - cfg.stand_time, 0.0)
+    phase = gait.gait_phase(t_gait, np_ctl.period, np.asarray(cfg.gait_offsets))
+    standing = np.broadcast_to((np_ctl.t < cfg.stand_time)[:, None], phase.shape)
+    stance = (phase < cfg.duty) | standing
+    return {"standing": standing, "stance": stance & ~standing, "swing": ~stance,
+            "lift": np_ctl.was_stance & ~stance}
+
+
+def support_after(np_ctl: C.TrotController) -> np.ndarray:
+    """(n, 4) legs that got stance forces this tick (compliant gains)."""
+    return np_ctl.kp_joint[:, ::3] == np_ctl.cfg.joint_kp
+
+
+# ----------------------------------------------------------------------------- pieces
+def test_height_field_matches_terrain(terrain):
+    rng = np.random.default_rng(0)
+    lo, hi = terrain.extent[:, 0] - 1.0, terrain.extent[:, 1] + 1.0  # some points outside
+    x, y = rng.uniform(lo[0], hi[0], (50, 40)), rng.uniform(lo[1], hi[1], (50, 40))
+    x[0, :10] = terrain.origin[0] + 0.1 * np.arange(10)  # exactly on samples and edges
+    y[0, :10] = terrain.origin[1] + 0.1 * np.arange(10)
+    ref = terrain.height_at(x, y)
+    hf = CT.TorchHeightField(terrain)
+    close(ref, hf(t64(x), t64(y)), 1e-12)
+    hf32 = CT.TorchHeightField(terrain, torch.float32)
+    out32 = hf32(torch.as_tensor(x, dtype=torch.float32), torch.as_tensor(y, dtype=torch.float32))
+    assert out32.dtype == torch.float32
+    # float32 coordinates (~1e-5 m at 50 m) times gradients up to 1 give ~1e-4 m height error
+    close(ref, out32, 5e-4)
+    assert np.ptp(ref) > 0.2  # a terrain with relief, so the check can fail
+    close(np.zeros((3, 2)), CT.flat_ground(t64(np.ones((3, 2))), t64(np.ones((3, 2)))), 0)
+
+
+def test_helpers_match_numpy():
+    rng = np.random.default_rng(1)
+    q = rng.normal(size=(8, 4))
+    q /= np.linalg.norm(q, axis=1, keepdims=True)
+    close(C.quat_to_mat(q), CT.quat_to_mat(t64(q)), 1e-14)
+    rot = C.quat_to_mat(q)
+    close(C.rpy_from_mat(rot), CT.rpy_from_mat(t64(rot)), 1e-14)
+    rpy = rng.uniform(-1, 1, (8, 3))
+    close(C.rpy_to_mat(rpy), CT.rpy_to_mat(t64(rpy)), 1e-14)
+    a, b = rng.normal(size=(8, 4, 3)), rng.normal(size=(8, 4, 3))
+    close(C._skew(a), CT._skew(t64(a)), 0)
+    close(C._cross(a, b), CT._cross(t64(a), t64(b)), 1e-14)
+    axis = b / np.linalg.norm(b, axis=-1, keepdims=True)
+    ang = rng.uniform(-3, 3, (8, 4))
+    close(C._rotate(a, axis, ang), CT._rotate(t64(a), t64(axis), t64(ang)), 1e-13)
+    for name in ("anymal_b", "anymal_c"):
+        robot = ROBOTS[name]
+        qj = robot.default_joint_pos + rng.normal(scale=0.4, size=(6, 12))
+        p, j = C.LegModel(robot).fk_jac(qj)
+        pt, jt = CT.LegModel(robot).fk_jac(t64(qj))
+        close(p, pt, 1e-13)
+        close(j, jt, 1e-13)
+    am, bm = rng.normal(size=(5, 6, 12)), rng.normal(size=(5, 6))
+    close(C._min_norm(am, bm, 0.01), CT._min_norm(t64(am), t64(bm), 0.01), 1e-10)
+    t, period = rng.uniform(0, 5, 7), rng.uniform(0.3, 0.5, 7)
+    close(gait.gait_phase(t, period), CT.gait_phase(t64(t), t64(period), t64(gait.TROT_OFFSETS)),
+          1e-14)
+    s = rng.uniform(-0.2, 1.2, (7, 4))
+    close(gait.smoothstep(s), CT.smoothstep(t64(s)), 1e-14)
+    start, target, apex = rng.normal(size=(7, 4, 3)), rng.normal(size=(7, 4, 3)), rng.normal(
+        size=(7, 4))
+    close(gait.swing_position(start, target, apex, s, 0.1),
+          CT.swing_position(t64(start), t64(target), t64(apex), t64(s), 0.1), 1e-14)
+
+
+def test_safe_foothold_and_ground_plane(terrain):
+    """Footholds on stairs, obstacles and noise: shifted ones, unshifted ones and ones with
+    no good candidate (kept in place) all agree."""
+    rng = np.random.default_rng(2)
+    n = 200
+    xy = np.stack([rng.uniform(0, 16, (n, 4)), rng.uniform(0, 16, (n, 4))], -1)
+    cn = C.TrotController("anymal_c", np.ones(n), terrain.height_at)
+    ct = CT.TrotController("anymal_c", np.ones(n), CT.TorchHeightField(terrain))
+    ref = cn._safe_foothold(xy)
+    close(ref, ct._safe_foothold(t64(xy)), 1e-12)
+    shift = ref[..., 0] - xy[..., 0]
+    assert (shift == 0).any() and (shift != 0).any()
+    # candidates all bad (noise everywhere): the foothold stays where it was
+    assert (shift == 0).sum() > (np.abs(shift) > 0).sum() * 0.05
+    pos, yaw = np.column_stack([xy[:, 0], np.zeros(n)]), rng.uniform(-0.5, 0.5, n)
+    for a, b in zip(cn._ground_plane(pos, yaw), ct._ground_plane(t64(pos), t64(yaw)),
+                    strict=True):
+        close(a, b, 1e-12)
+
+
+def test_write_gains_and_reset():
+    rng = np.random.default_rng(3)
+    n = 5
+    cn = C.TrotController("anymal_b", np.full(n, 0.7))
+    ct = CT.TrotController("anymal_b", np.full(n, 0.7))
+    qpos = np.tile(np.r_[0.0, 0.3, 0.5, 1, 0, 0, 0, ROBOTS["anymal_b"].default_joint_pos], (n, 1))
+    qpos[:, :3] += rng.normal(scale=0.05, size=(n, 3))
+    cn.reset(qpos)
+    ct.reset(t64(qpos))
+    u, ut = cn(qpos, np.zeros((n, 18))), ct(t64(qpos), torch.zeros(n, 18, dtype=torch.float64))
+    assert_same(cn, ct, u, ut)
+    g, b = rng.normal(size=(n, 12, 10)), rng.normal(size=(n, 12, 10))
+    gt, bt = t64(g), t64(b)
+    cn.write_gains(g, b)
+    ct.write_gains(gt, bt)
+    close(g, gt, 0)
+    close(b, bt, 0)
+
+
+# ----------------------------------------------------------------------------- closed loop
+@pytest.mark.parametrize("name", list(CONFIGS))
+def test_parity_on_rollout_states(terrain, name):
+    """Both controllers on the states of a real MuJoCo rollout (numpy controller driving):
+    2.4 s, 4 ANYmal C on stairs/obstacles; every tick's outputs, gains and state agree."""
+    import mujoco.batch
+
+    cfg = CONFIGS[name]
+    n = 4
+    run = RunSpec(robot="anymal_c", command_vel=1.0, n_robots=n, terrain=TCFG, seed=2,
+                  max_init_terrain_level=1, controller=cfg)
+    model = build_run_model(run.robot, terrain, cfg)
+    spawn = draw_spawns(run, terrain, range(n))
+    batch = mujoco.batch.Batch(model, n, 1, persistent=True)
+    batch.expand("body_mass")[:, model.body("base").id] += spawn.added_mass
+    batch.set_const()
+    qpos, qvel, ctrl = batch.bind("qpos"), batch.bind("qvel"), batch.bind("ctrl")
+    gainprm, biasprm = batch.expand("actuator_gainprm"), batch.expand("actuator_biasprm")
+    qpos[:] = spawn.qpos
+    batch.forward()
+    cn = C.TrotController("anymal_c", np.full(n, 1.0), terrain.height_at, spawn.added_mass, cfg)
+    ct = CT.TrotController("anymal_c", np.full(n, 1.0), CT.TorchHeightField(terrain),
+                           spawn.added_mass, cfg)
+    cn.reset(qpos.copy())
+    ct.reset(t64(qpos))
+    seen = dict.fromkeys(("standing", "stance", "swing", "lift", "late"), 0)
+    for _ in range(120):
+        qp, qv = qpos.copy(), qvel.copy()
+        br = branches(cn)
+        u = cn(qp, qv)
+        ut = ct(t64(qp), t64(qv))
+        assert_same(cn, ct, u, ut)
+        for k in ("standing", "stance", "swing", "lift"):
+            seen[k] += int(br[k].sum())
+        seen["late"] += int((br["stance"] & ~support_after(cn)).sum())
+        ctrl[:] = u
+        cn.write_gains(gainprm, biasprm)
+        batch.step(nstep=DECIMATION)
+    assert min(seen[k] for k in ("standing", "stance", "swing", "lift")) > 10, seen
+    if cfg.contact_aware:
+        assert seen["late"] > 0, seen
+    assert np.isfinite(qpos).all() and (qpos[:, 0] - spawn.qpos[:, 0]).mean() > 0.5
+
+
+def test_parity_on_random_states(terrain):
+    """Random poses, velocities and controller states (any clock time, lifted or planted
+    feet, stale swing targets), three ticks from each, for both configs."""
+    rng = np.random.default_rng(4)
+    n = 96
+    robot = ROBOTS["anymal_b"]
+    for cfg in CONFIGS.values():
+        cmd = rng.uniform(0.3, 1.5, n)
+        am = rng.uniform(-5, 5, n)
+        cn = C.TrotController(robot, cmd, terrain.height_at, am, cfg)
+        ct = CT.TrotController(robot, cmd, CT.TorchHeightField(terrain), am, cfg)
+        xy = np.stack([rng.uniform(1, 15, n), rng.uniform(1, 15, n)], -1)
+        qpos = np.zeros((n, 19))
+        qpos[:, :2] = xy
+        qpos[:, 2] = terrain.height_at(xy[:, 0], xy[:, 1]) + robot.nominal_base_height \
+            + rng.uniform(-0.08, 0.08, n)
+        quat = np.column_stack([np.ones(n), rng.normal(scale=0.08, size=(n, 3))])
+        qpos[:, 3:7] = quat / np.linalg.norm(quat, axis=1, keepdims=True)
+        qpos[:, 7:] = robot.default_joint_pos + rng.normal(scale=0.15, size=(n, 12))
+        qvel = rng.normal(scale=0.3, size=(n, 18))
+        cn.reset(qpos)
+        feet = qpos[:, None, :3] + rng.normal(scale=0.3, size=(n, 4, 3))
+        state = {"t": rng.uniform(0, 3, n), "y_ref": xy[:, 1] + rng.normal(scale=0.2, size=n),
+                 "swing_start": feet, "swing_target": feet + rng.normal(scale=0.2, size=feet.shape),
+                 "swing_apex": feet[..., 2] + 0.2, "was_stance": rng.random((n, 4)) < 0.5,
+                 "pitch_ref": rng.normal(scale=0.1, size=n), "z_ground": qpos[:, 2] - 0.5,
+                 "v_int": rng.uniform(-0.3, 0.3, n), "att_int": rng.uniform(-0.2, 0.2, (n, 3))}
+        state["t"][:10] = rng.uniform(0, cfg.stand_time, 10)  # some standing
+        for k, v in state.items():
+            setattr(cn, k, v.copy())
+        ct.load_state(state)
+        seen = dict.fromkeys(("standing", "stance", "swing", "lift", "late"), 0)
+        for _ in range(3):
+            br = branches(cn)
+            u = cn(qpos, qvel)
+            ut = ct(t64(qpos), t64(qvel))
+            assert_same(cn, ct, u, ut)
+            for k in ("standing", "stance", "swing", "lift"):
+                seen[k] += int(br[k].sum())
+            seen["late"] += int((br["stance"] & ~support_after(cn)).sum())
+            qpos = qpos + 0.02 * np.concatenate([qvel[:, :3], np.zeros((n, 4)), qvel[:, 6:]], 1)
+        assert min(seen[k] for k in ("standing", "stance", "swing", "lift")) > 0, seen
+        if cfg.contact_aware:
+            assert seen["late"] > 0, seen
+
+
+def test_float32_close_to_float64(terrain):
+    """The GPU default (float32) stays close to float64 on rollout-like states."""
+    rng = np.random.default_rng(5)
+    n = 32
+    robot = ROBOTS["anymal_c"]
+    xy = np.stack([rng.uniform(1, 15, n), rng.uniform(1, 15, n)], -1)
+    qpos = np.zeros((n, 19))
+    qpos[:, :2] = xy
+    qpos[:, 2] = terrain.height_at(xy[:, 0], xy[:, 1]) + robot.nominal_base_height
+    qpos[:, 3] = 1.0
+    qpos[:, 7:] = robot.default_joint_pos + rng.normal(scale=0.1, size=(n, 12))
+    qvel = rng.normal(scale=0.2, size=(n, 18))
+    outs = {}
+    for dt in (torch.float64, torch.float32):
+        ct = CT.TrotController(robot, np.full(n, 1.0), CT.TorchHeightField(terrain, dt),
+                               dtype=dt)
+        ct.reset(torch.as_tensor(qpos))
+        for _ in range(20):  # through standing into the first steps
+            u = ct(torch.as_tensor(qpos), torch.as_tensor(qvel))
+        assert u.dtype == dt
+        outs[dt] = (u.double().numpy(), ct.kp_joint.double().numpy())
+    np.testing.assert_array_equal(outs[torch.float32][1], outs[torch.float64][1])
+    err = np.abs(outs[torch.float32][0] - outs[torch.float64][0])
+    assert err.max() < 1e-3, err.max()
+
+
+def test_config_changes_reach_the_port(terrain):
+    """A config field the numpy controller reads is read by the port too (the check fails if
+    one of them ignores it): the outputs move together."""
+    n = 8
+    rng = np.random.default_rng(6)
+    robot = ROBOTS["anymal_c"]
+    qpos = np.tile(np.r_[4.0, 4.0, 0.6, 1, 0, 0, 0, robot.default_joint_pos], (n, 1))
+    qpos[:, 7:] += rng.normal(scale=0.1, size=(n, 12))
+    qvel = rng.normal(scale=0.2, size=(n, 18))
+    base = CONFIGS["default"]
+    outs = []
+    for cfg in (base, replace(base, kp_z=90.0, swing_kp=150.0, press_depth=0.03)):
+        cn = C.TrotController(robot, np.ones(n), terrain.height_at, config=cfg)
+        ct = CT.TrotController(robot, np.ones(n), CT.TorchHeightField(terrain), config=cfg)
+        cn.reset(qpos)
+        ct.reset(t64(qpos))
+        for _ in range(25):
+            u, ut = cn(qpos, qvel), ct(t64(qpos), t64(qvel))
+        assert_same(cn, ct, u, ut)
+        outs.append(u)
+    assert np.abs(outs[0] - outs[1]).max() > 1e-3
