@@ -31,8 +31,8 @@ from pathlib import Path
 import numpy as np
 
 from .recording import TrajectoryBatch
-from .robots import JOINT_NAMES, ROBOT_NAMES, ROBOTS, build_robot_model, build_robot_spec
-from .rollout import DECIMATION, RunSpec, draw_spawns, run_terrain
+from .robots import JOINT_NAMES, ROBOTS, build_robot_model, build_robot_spec
+from .rollout import DECIMATION, RunSpec, assemble_batch, draw_spawns, run_terrain
 from .scene import SIM_DT
 from .terrain import Terrain
 
@@ -367,14 +367,4 @@ def simulate(run: RunSpec, indices: Sequence[int] | None = None, *,
     if info is not None:
         info.update(device=str(dev), n_worlds=n, setup_s=t1 - t0, loop_s=t2 - t1,
                     controller_dtype=opts.controller_dtype)
-    labels = terrain.labels_at(host.base_pos[..., 0].astype(np.float64),
-                               host.base_pos[..., 1].astype(np.float64))
-    return TrajectoryBatch(
-        dof_pos=host.dof_pos, dof_vel=host.dof_vel, base_pos=host.base_pos,
-        base_lin_vel=host.base_lin_vel, base_ang_vel=host.base_ang_vel,
-        terrain_type=labels["terrain_type"], terrain_type_2=labels["terrain_type_2"],
-        terrain_slope=labels["terrain_slope"], terrain_difficulty=labels["terrain_difficulty"],
-        terrain_rough=labels["terrain_rough"],
-        robot_type=np.full(n, ROBOT_NAMES.index(run.robot)),
-        command_vel=np.full(n, run.command_vel), body_mass=robot.base_mass + spawn.added_mass,
-        added_mass=spawn.added_mass, success=ok_host, seed=spawn.seed)
+    return assemble_batch(run, terrain, spawn, host, ok_host)

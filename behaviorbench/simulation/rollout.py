@@ -244,17 +244,27 @@ def _simulate_chunk(run: RunSpec, indices: Sequence[int], terrain: Terrain | Non
     if progress is not None and n_frames > reported:
         progress(n * (n_frames - reported))
 
-    labels = terrain.labels_at(rec.base_pos[..., 0].astype(np.float64),
-                               rec.base_pos[..., 1].astype(np.float64))
+    return assemble_batch(run, terrain, spawn, rec, ok)
+
+
+def assemble_batch(run: RunSpec, terrain: Terrain, spawn: Spawn, frames: FrameRecorder,
+                   success: np.ndarray) -> TrajectoryBatch:
+    """The :class:`TrajectoryBatch` of recorded ``frames`` (host arrays, n robots), with the
+    per-frame terrain labels under each base and the run's per-trajectory labels; shared by
+    every simulator backend. ``success`` (n,) bool."""
+    labels = terrain.labels_at(frames.base_pos[..., 0].astype(np.float64),
+                               frames.base_pos[..., 1].astype(np.float64))
+    n = len(success)
     return TrajectoryBatch(
-        dof_pos=rec.dof_pos, dof_vel=rec.dof_vel, base_pos=rec.base_pos,
-        base_lin_vel=rec.base_lin_vel, base_ang_vel=rec.base_ang_vel,
+        dof_pos=frames.dof_pos, dof_vel=frames.dof_vel, base_pos=frames.base_pos,
+        base_lin_vel=frames.base_lin_vel, base_ang_vel=frames.base_ang_vel,
         terrain_type=labels["terrain_type"], terrain_type_2=labels["terrain_type_2"],
         terrain_slope=labels["terrain_slope"], terrain_difficulty=labels["terrain_difficulty"],
         terrain_rough=labels["terrain_rough"],
         robot_type=np.full(n, ROBOT_NAMES.index(run.robot)),
-        command_vel=command, body_mass=robot.base_mass + spawn.added_mass,
-        added_mass=spawn.added_mass, success=ok, seed=spawn.seed)
+        command_vel=np.full(n, run.command_vel),
+        body_mass=ROBOTS[run.robot].base_mass + spawn.added_mass,
+        added_mass=spawn.added_mass, success=success, seed=spawn.seed)
 
 
 # ----------------------------------------------------------------------------- parallel

@@ -42,8 +42,16 @@ import torch
 
 from .controller_torch import TorchHeightField, TrotController, quat_to_mat
 from .recording import FrameRecorder, TrajectoryBatch
-from .robots import ROBOT_NAMES, ROBOTS
-from .rollout import DECIMATION, RunSpec, Spawn, build_run_model, draw_spawns, run_terrain
+from .robots import ROBOTS
+from .rollout import (
+    DECIMATION,
+    RunSpec,
+    Spawn,
+    assemble_batch,
+    build_run_model,
+    draw_spawns,
+    run_terrain,
+)
 from .terrain import Terrain
 
 ProgressFn = Callable[[int], None]
@@ -331,17 +339,7 @@ def simulate(run: RunSpec, indices: Sequence[int] | None = None, *,
         info.update(device=str(sim.device), n_worlds=n, setup_s=t1 - t0, loop_s=t2 - t1,
                     overflow_worlds=int(world_over.sum()), diverged_worlds=int(diverged.sum()),
                     controller_dtype=opts.controller_dtype)
-    labels = terrain.labels_at(host.base_pos[..., 0].astype(np.float64),
-                               host.base_pos[..., 1].astype(np.float64))
-    return TrajectoryBatch(
-        dof_pos=host.dof_pos, dof_vel=host.dof_vel, base_pos=host.base_pos,
-        base_lin_vel=host.base_lin_vel, base_ang_vel=host.base_ang_vel,
-        terrain_type=labels["terrain_type"], terrain_type_2=labels["terrain_type_2"],
-        terrain_slope=labels["terrain_slope"], terrain_difficulty=labels["terrain_difficulty"],
-        terrain_rough=labels["terrain_rough"],
-        robot_type=np.full(n, ROBOT_NAMES.index(run.robot)),
-        command_vel=np.full(n, run.command_vel), body_mass=robot.base_mass + spawn.added_mass,
-        added_mass=spawn.added_mass, success=success, seed=spawn.seed)
+    return assemble_batch(run, terrain, spawn, host, success)
 
 
 def _park(sim: WarpBatch, keep: torch.Tensor, park: torch.Tensor) -> None:
