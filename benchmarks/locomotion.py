@@ -19,6 +19,7 @@ Usage::
     python benchmarks/locomotion.py --quick            # 5 seeds per cell (one per command)
     python benchmarks/locomotion.py                    # 20 seeds per cell
     python benchmarks/locomotion.py --robots anymal_c --kinds flat pyramid_stairs_up
+    python benchmarks/locomotion.py --quick --ramps    # stairs, obstacles: 0.1 m ramps
 """
 
 from __future__ import annotations
@@ -42,17 +43,18 @@ COMMANDS = (0.5, 0.75, 1.0, 1.25, 1.5)  # m/s
 SUB = 12.0  # m, default sub-terrain size (the dataset's TerrainConfig.terrain_length)
 
 
-def cell_terrain(kind: str, difficulty: float, seed: int, sub: float = SUB):
+def cell_terrain(kind: str, difficulty: float, seed: int, sub: float = SUB,
+                 vertical_walls: bool = True):
     cfg = TerrainConfig(num_rows=3, num_cols=1, terrain_length=sub, terrain_width=sub,
-                        border_size=4.0)
+                        border_size=4.0, vertical_walls=vertical_walls)
     return build_terrain(cfg, [["flat"], [kind], ["flat"]], [[0.0], [difficulty], [0.0]],
                          seed=seed)
 
 
 def run_cell(args) -> dict:
     """Simulate one (robot, kind, difficulty) cell: ``seeds`` robots spread over COMMANDS."""
-    robot, kind, difficulty, seeds, seed, sub = args
-    terrain = cell_terrain(kind, difficulty, seed, sub)
+    robot, kind, difficulty, seeds, seed, sub, walls = args
+    terrain = cell_terrain(kind, difficulty, seed, sub, walls)
     x_end = 2 * sub                                       # m: start of the last flat row
     success, ratio, crossed = [], [], []
     per_cmd = np.array_split(np.arange(seeds), len(COMMANDS))
@@ -89,13 +91,16 @@ def main(argv=None) -> None:
     ap.add_argument("--workers", type=int, default=1, help="processes over cells")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--sub", type=float, default=SUB, help="sub-terrain size, m (default 12)")
+    ap.add_argument("--ramps", action="store_true",
+                    help="stairs and obstacles as plain height-field steps (0.1 m ramps); "
+                         "default: vertical walls (boxes, like legged_gym's trimesh)")
     a = ap.parse_args(argv)
     seeds = a.seeds or (5 if a.quick else 20)
     cells = []
     for robot in a.robots:
         for kind in a.kinds:
             diffs = [0.0] if kind in ("flat", "flat+noise") else a.difficulties
-            cells += [(robot, kind, d, seeds, a.seed, a.sub) for d in diffs]
+            cells += [(robot, kind, d, seeds, a.seed, a.sub, not a.ramps) for d in diffs]
     t0 = time.time()
     if a.workers > 1:
         with ProcessPoolExecutor(a.workers) as pool:
@@ -103,7 +108,9 @@ def main(argv=None) -> None:
     else:
         rows = [run_cell(c) for c in cells]
     print(f"\nlocomotion benchmark: {seeds} robots per cell, commands {COMMANDS} m/s, "
-          f"added mass U[-5, 5] kg, {a.sub:g} m sub-terrains ({time.time() - t0:.0f} s)")
+          f"added mass U[-5, 5] kg, {a.sub:g} m sub-terrains, "
+          f"{'height-field ramps' if a.ramps else 'vertical walls'} "
+          f"({time.time() - t0:.0f} s)")
     print(f"{'robot':10s} {'terrain':16s} {'diff':>5s} {'n':>4s} {'success':>8s} "
           f"{'crossed':>8s} {'v/cmd':>6s} {'falls':>6s}")
     flat = {}

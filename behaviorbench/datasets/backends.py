@@ -29,6 +29,7 @@ class RunPlan:
     added_mass_range: tuple[float, float]  # kg
     seed: int  # run seed (derived from the dataset seed and run_index)
     keep_failures: bool = True  # False: failed trajectories are dropped, may be cut short
+    vertical_walls: bool = True  # stairs and obstacles with vertical walls (False: ramps)
 
 
 Simulate = Callable[[RunPlan, Sequence[int]], object]
@@ -98,6 +99,8 @@ def _terrain_kwargs(cls, plan: RunPlan) -> dict:
             kw[key] = props
     if "difficulties" in names:
         kw["difficulties"] = tuple(plan.difficulties)
+    if "vertical_walls" in names:
+        kw["vertical_walls"] = bool(plan.vertical_walls)
     return kw
 
 

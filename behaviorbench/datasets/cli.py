@@ -61,6 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--seed", type=int, help="dataset seed (default 0)")
     ap.add_argument("--backend", default=None,
                     choices=["mujoco", *BACKENDS_RESERVED], help="simulator (default mujoco)")
+    ap.add_argument("--height-field-ramps", action="store_true",
+                    help="stairs and obstacles as plain height-field steps (0.1 m ramps) instead "
+                         "of vertical walls (the original's trimesh)")
     ap.add_argument("--keep-failures", action="store_true",
                     help="also store failed traversals (success=False)")
     ap.add_argument("--shard-size", type=int, help="trajectories per shard (default 8)")
@@ -89,6 +92,8 @@ def config_from_args(args: argparse.Namespace) -> GenerationConfig:
         kw["added_mass_range"] = tuple(args.added_mass)
     if args.keep_failures:
         kw["keep_failures"] = True
+    if args.height_field_ramps:
+        kw["vertical_walls"] = False
     if args.terrains is not None:
         for k in args.terrains:
             if k not in TERRAIN_KINDS:

@@ -51,7 +51,8 @@ def plan_runs(cfg: GenerationConfig) -> list[RunPlan]:
                 difficulties=tuple(float(d) for d in cfg.difficulties),
                 added_mass_range=(float(cfg.added_mass_range[0]),
                                   float(cfg.added_mass_range[1])),
-                seed=run_seed(cfg.seed, i), keep_failures=bool(cfg.keep_failures))
+                seed=run_seed(cfg.seed, i), keep_failures=bool(cfg.keep_failures),
+                vertical_walls=bool(cfg.vertical_walls))
         for i, (robot, vel) in enumerate(cfg.runs)
     ]
 

@@ -44,7 +44,8 @@ STATE_FIELDS: tuple[str, ...] = (
 
 # ----------------------------------------------------------------------------- terrain
 class TorchHeightField:
-    """:meth:`Terrain.height_at` on tensors: bilinear height (m) at world points ``x``, ``y``
+    """:meth:`Terrain.height_at` on tensors (bilinear; cells flat at their lowest corner in
+    vertical-wall regions): height (m) at world points ``x``, ``y``
     (tensors of one shape, m) of the terrain's samples; points outside the field are clamped
     to its edge. Returns a tensor of ``x``'s shape in ``dtype``.
 
@@ -57,6 +58,8 @@ class TorchHeightField:
         self.flat = self.heights.reshape(-1)
         self.hs = float(terrain.horizontal_scale)
         self.origin = tuple(float(v) for v in terrain.origin)  # (2,) m
+        self.wall_cells = None if terrain.wall_cells is None else (  # flat at lowest corner
+            torch.as_tensor(terrain.wall_cells, device=device).reshape(-1))
 
     def __call__(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         hs, nx, ny = self.hs, self.nx, self.ny
@@ -67,8 +70,13 @@ class TorchHeightField:
         j0 = torch.clamp(torch.floor(fy).long(), 0, ny - 2)
         tx, ty = fx - i0.to(fx.dtype), fy - j0.to(fy.dtype)
         h, k = self.flat, i0 * ny + j0
-        return ((1 - tx) * (1 - ty) * h[k] + tx * (1 - ty) * h[k + ny]
-                + (1 - tx) * ty * h[k + 1] + tx * ty * h[k + ny + 1])
+        c00, c10, c01, c11 = h[k], h[k + ny], h[k + 1], h[k + ny + 1]
+        z = ((1 - tx) * (1 - ty) * c00 + tx * (1 - ty) * c10
+             + (1 - tx) * ty * c01 + tx * ty * c11)
+        if self.wall_cells is None:
+            return z
+        lo = torch.minimum(torch.minimum(c00, c10), torch.minimum(c01, c11))
+        return torch.where(self.wall_cells[i0 * (ny - 1) + j0], lo, z)
 
 
 def flat_ground(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

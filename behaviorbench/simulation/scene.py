@@ -11,7 +11,9 @@ half y extent, h_max - h_min, base)``. Sample ``heights[ix, iy]`` therefore beco
 ``data[iy, ix]`` (a transpose), and MuJoCo's surface passes through every sample exactly (to
 float32). ``base`` (m) is the thickness of the solid box MuJoCo puts under the lowest point.
 Between samples MuJoCo uses two triangles per cell; :meth:`Terrain.height_at` is bilinear; the
-two agree on planar cells and straight step edges.
+two agree on planar cells and straight step edges. With ``TerrainConfig.vertical_walls``,
+stairs and obstacles are boxes named ``terrain_box<k>`` over a lowered height field
+(:mod:`~behaviorbench.simulation.terrain_boxes`), so their steps have vertical walls.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from behaviorbench.simulation.robots import (
     standing_qpos,
 )
 from behaviorbench.simulation.terrain import Terrain
+from behaviorbench.simulation.terrain_boxes import terrain_boxes
 
 TERRAIN_GEOM = "terrain"
 HFIELD_BASE = 1.0  # m, solid thickness under the lowest terrain point
@@ -37,7 +40,8 @@ SIM_DT = 0.005     # s, legged_gym sim dt (policy at 50 Hz with decimation 4)
 
 def add_terrain(spec: mujoco.MjSpec, terrain: Terrain | None, *, base: float = HFIELD_BASE,
                 friction: tuple[float, float, float] = (1.0, 0.005, 0.0001)) -> None:
-    """Add the ground: ``terrain`` as an hfield geom named ``terrain``, or a plane if None.
+    """Add the ground: ``terrain`` as an hfield geom named ``terrain`` (plus its wall boxes,
+    see :mod:`.terrain_boxes`), or a plane if None.
 
     ``friction`` is the ground's (MuJoCo default); foot geoms have priority 1, so foot-ground
     contacts use the feet's friction (0.8)."""
@@ -48,7 +52,11 @@ def add_terrain(spec: mujoco.MjSpec, terrain: Terrain | None, *, base: float = H
         geom.type = mujoco.mjtGeom.mjGEOM_PLANE
         geom.size = [0.0, 0.0, 0.05]
         return
-    h = terrain.heights.astype(np.float64)
+    boxes = np.zeros((0, 6))
+    if terrain.config.vertical_walls:
+        h, boxes = terrain_boxes(terrain)
+    else:
+        h = terrain.heights
     nx, ny = h.shape
     hs = terrain.horizontal_scale
     lo, hi = float(h.min()), float(h.max())
@@ -58,11 +66,19 @@ def add_terrain(spec: mujoco.MjSpec, terrain: Terrain | None, *, base: float = H
     hf.nrow, hf.ncol = ny, nx
     half_x, half_y = (nx - 1) * hs / 2.0, (ny - 1) * hs / 2.0
     hf.size = [half_x, half_y, span, base]
-    hf.userdata = ((h - lo) / span).T.astype(np.float32).ravel().tolist()
+    hf.userdata = np.ascontiguousarray(
+        ((h.astype(np.float64) - lo) / span).T, dtype=np.float32).ravel()
     geom.type = mujoco.mjtGeom.mjGEOM_HFIELD
     geom.hfieldname = hf.name
     ox, oy = terrain.origin
     geom.pos = [ox + half_x, oy + half_y, lo]
+    for k, (x0, x1, y0, y1, top, bottom) in enumerate(boxes):
+        box = spec.worldbody.add_geom()
+        box.name = f"{TERRAIN_GEOM}_box{k}"
+        box.type = mujoco.mjtGeom.mjGEOM_BOX
+        box.friction = list(friction)
+        box.size = [(x1 - x0) / 2.0, (y1 - y0) / 2.0, (top - bottom) / 2.0]
+        box.pos = [(x0 + x1) / 2.0, (y0 + y1) / 2.0, (top + bottom) / 2.0]
 
 
 def build_scene_spec(robot_name: str, terrain: Terrain | None = None, *,

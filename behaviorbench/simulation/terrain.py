@@ -39,6 +39,8 @@ SUBTERRAIN_KINDS: tuple[str, ...] = (
     "pyramid_slope_up+noise", "pyramid_stairs_down", "pyramid_stairs_up",
     "discrete_obstacles", "waves", "flat", "flat+noise",
 )
+# piecewise-constant kinds, built with vertical walls when ``TerrainConfig.vertical_walls``
+WALL_KINDS: tuple[str, ...] = ("pyramid_stairs_down", "pyramid_stairs_up", "discrete_obstacles")
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,9 @@ class TerrainConfig:
     noise_step: float = 0.005          # m, noise quantum
     noise_downsampled_scale: float = 0.2  # m, noise coarse-grid spacing (bilinear upsampling)
     flat_slope_threshold: float = FLAT_SLOPE_THRESHOLD  # |slope| labelled flat; original 0.21
+    # stairs and obstacles built from boxes with vertical walls, as legged_gym's trimesh builds
+    # them (:mod:`.terrain_boxes`); False: one height field, whose steps are 0.1 m ramps
+    vertical_walls: bool = True
 
     @classmethod
     def small(cls, **overrides) -> TerrainConfig:
@@ -250,9 +255,16 @@ class Terrain:
     seed: int | None = None
     heights: np.ndarray = field(init=False)
     label_maps: dict = field(init=False)
+    wall_cells: np.ndarray | None = field(init=False)
 
     def __post_init__(self):
         self.heights = (self.raw.astype(np.float32) * np.float32(self.config.vertical_scale))
+        self.wall_cells = None  # (nx - 1, ny - 1) bool: cells flat at their lowest corner
+        if self.config.vertical_walls:
+            c, (nx, ny) = self.config, self.heights.shape
+            self.wall_cells = np.zeros((nx - 1, ny - 1), dtype=bool)
+            for a, b in self.wall_regions():
+                self.wall_cells[a:a + c.length_px - 1, b:b + c.width_px - 1] = True
         self.label_maps = build_label_maps(self.kinds, self.params, self.difficulties,
                                            self.config.flat_slope_threshold)
 
@@ -294,18 +306,42 @@ class Terrain:
         return r.astype(np.int64), k.astype(np.int64)
 
     def height_at(self, x, y) -> np.ndarray:
-        """Bilinear terrain height (m, float64) at world points ``x``, ``y`` (equal shapes, m);
-        points outside the field are clamped to its edge."""
+        """Terrain height (m, float64) at world points ``x``, ``y`` (equal shapes, m); points
+        outside the field are clamped to its edge. Bilinear between samples; with
+        ``config.vertical_walls``, each cell of a stairs or obstacles sub-terrain is flat at
+        its lowest corner's height (vertical walls at the higher samples, where legged_gym's
+        trimesh puts them; see :mod:`.terrain_boxes`)."""
         hs = self.horizontal_scale
         nx, ny = self.heights.shape
         fx = np.clip((np.asarray(x, dtype=np.float64) - self.origin[0]) / hs, 0, nx - 1)
         fy = np.clip((np.asarray(y, dtype=np.float64) - self.origin[1]) / hs, 0, ny - 1)
+        return self.height_at_index(fx, fy)
+
+    def height_at_index(self, fx, fy) -> np.ndarray:
+        """:meth:`height_at` at fractional sample indices ``fx``, ``fy`` (float64 arrays of
+        equal shapes, within [0, nx - 1] x [0, ny - 1])."""
+        nx, ny = self.heights.shape
         i0 = np.minimum(np.floor(fx).astype(np.int64), nx - 2)
         j0 = np.minimum(np.floor(fy).astype(np.int64), ny - 2)
         tx, ty = fx - i0, fy - j0
         h = self.heights
-        return ((1 - tx) * (1 - ty) * h[i0, j0] + tx * (1 - ty) * h[i0 + 1, j0]
-                + (1 - tx) * ty * h[i0, j0 + 1] + tx * ty * h[i0 + 1, j0 + 1])
+        c00, c10, c01, c11 = h[i0, j0], h[i0 + 1, j0], h[i0, j0 + 1], h[i0 + 1, j0 + 1]
+        z = ((1 - tx) * (1 - ty) * c00 + tx * (1 - ty) * c10
+             + (1 - tx) * ty * c01 + tx * ty * c11)
+        if self.wall_cells is None:
+            return z
+        lo = np.minimum(np.minimum(c00, c10), np.minimum(c01, c11))
+        return np.where(self.wall_cells[i0, j0], lo.astype(np.float64), z)
+
+    def wall_regions(self) -> list[tuple[int, int]]:
+        """(ix, iy) first samples of the sub-terrains built with vertical walls (empty unless
+        ``config.vertical_walls``); each spans ``length_px`` x ``width_px`` samples."""
+        c = self.config
+        if not c.vertical_walls:
+            return []
+        return [(c.border_px + i * c.length_px, c.border_px + j * c.width_px)
+                for i in range(c.num_rows) for j in range(c.num_cols)
+                if self.kinds[i, j] in WALL_KINDS]
 
     def labels_at(self, x, y, indexing: str = "geometric") -> dict[str, np.ndarray]:
         """Frame labels at world points (any equal shapes, m): terrain_type, terrain_type_2

@@ -82,3 +82,21 @@ def test_options_map_onto_config(tmp_path):
     assert paper.episode_s == 180 and paper.trajectories_per_run == 200
     assert paper.terrain_proportions == (0.15, 0.15, 0.15, 0.15, 0.2, 0.0, 0.1, 0.1)
     assert paper.difficulties == (0.5, 0.75, 0.9) and paper.added_mass_range == (-5.0, 5.0)
+
+
+def test_vertical_walls_option_reaches_the_simulator(tmp_path):
+    from behaviorbench.datasets.backends import to_run_spec
+    from behaviorbench.datasets.config import GenerationConfig
+    from behaviorbench.datasets.generate import plan_runs
+
+    default = config_from_args(build_parser().parse_args(["--out", str(tmp_path)]))
+    ramps = config_from_args(build_parser().parse_args(["--out", str(tmp_path),
+                                                        "--height-field-ramps"]))
+    assert default.vertical_walls and not ramps.vertical_walls
+    for cfg in (default, ramps):
+        spec = to_run_spec(plan_runs(cfg)[0])
+        assert spec.terrain.vertical_walls == cfg.vertical_walls
+        assert GenerationConfig.from_dict(cfg.to_dict()) == cfg  # stored and read back
+    # stores written before the option existed were simulated with height-field ramps
+    legacy = {k: v for k, v in default.to_dict().items() if k != "vertical_walls"}
+    assert GenerationConfig.from_dict(legacy).vertical_walls is False

@@ -60,7 +60,7 @@ def test_trimesh_steps_get_vertical_walls():
 
 
 def test_terrain_mesh_in_world_coordinates():
-    cfg = TerrainConfig.small(num_rows=1, num_cols=1, border_size=1.0)
+    cfg = TerrainConfig.small(num_rows=1, num_cols=1, border_size=1.0, vertical_walls=False)
     terrain = build_terrain(cfg, [["pyramid_stairs_up"]], [[0.5]], seed=0)
     v, t = IG.terrain_trimesh(terrain, slope_threshold=None)
     assert v.shape[0] == terrain.heights.size and t.max() == v.shape[0] - 1

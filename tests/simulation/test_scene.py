@@ -1,6 +1,9 @@
-"""Robot + terrain height field scenes: hfield geometry and foot contacts on every terrain type."""
+"""Robot + terrain scenes: hfield geometry and foot contacts on every terrain type, with vertical
+walls (stairs and obstacles as boxes) and as one plain height field."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import mujoco
 import numpy as np
@@ -29,9 +32,11 @@ KINDS = {
 CFG = TerrainConfig.small(num_rows=len(KINDS), num_cols=1)
 
 
-@pytest.fixture(scope="module")
-def terrain():
-    return build_terrain(CFG, [[k] for k in KINDS], [[0.9]] * len(KINDS), seed=0)
+@pytest.fixture(scope="module", params=[True, False], ids=["walls", "ramps"])
+def terrain(request):
+    """Every kind, with vertical walls (boxes; the default) and as one plain height field."""
+    cfg = replace(CFG, vertical_walls=request.param)
+    return build_terrain(cfg, [[k] for k in KINDS], [[0.9]] * len(KINDS), seed=0)
 
 
 def _settle(m, d, robot, seconds=1.5, q_target=None):
@@ -54,7 +59,11 @@ def _sphere_clearance(terrain, centers, radius, n=15):
     return gap.min(axis=1)
 
 
-def test_hfield_surface_passes_through_samples(terrain):
+def test_hfield_surface_passes_through_samples():
+    """Without vertical walls the ground is one height field through every sample (with them,
+    boxes cover stairs and obstacles: tests/simulation/test_terrain_walls.py)."""
+    terrain = build_terrain(replace(CFG, vertical_walls=False), [[k] for k in KINDS],
+                            [[0.9]] * len(KINDS), seed=0)
     m = build_scene("anymal_c", terrain)
     assert m.opt.timestep == 0.005 and m.opt.cone == mujoco.mjtCone.mjCONE_ELLIPTIC
     hid = m.geom("terrain").dataid[0]
@@ -92,7 +101,8 @@ def test_feet_touch_hfield_on_every_terrain_type(terrain, name, capsys):
 
     m = build_scene(name, terrain)
     d = mujoco.MjData(m)
-    feet, tid = foot_geom_ids(m), m.geom("terrain").id
+    feet = foot_geom_ids(m)
+    ground = {i for i in range(m.ngeom) if m.geom(i).name.startswith("terrain")}  # + boxes
     rows = []
     for i, (kind, x_local) in enumerate(KINDS.items()):
         x, y = i * CFG.terrain_length + x_local, CFG.terrain_width / 2
@@ -103,7 +113,7 @@ def test_feet_touch_hfield_on_every_terrain_type(terrain, name, capsys):
         touching, contact_err = set(), []
         for c in d.contact[:d.ncon]:
             pair = {int(c.geom1), int(c.geom2)}
-            if tid in pair and pair & set(feet.tolist()):
+            if pair & ground and pair & set(feet.tolist()):
                 touching |= pair & set(feet.tolist())
                 contact_err.append(c.pos[2] - terrain.height_at(c.pos[0], c.pos[1]))
         fp = d.geom_xpos[feet]
