@@ -21,7 +21,9 @@ from rich.console import Console
 console = Console()
 
 DEMO_MODELS = ("bams", "pca")  # the model and the baseline the demo compares
-DEMO_EPOCHS = 100  # BAMS epochs: the paper trains 500; 100 keeps `make demo` near 6 min on 2 cores
+#: BAMS epochs; None = the BAMSConfig default (100 epochs of batch 8, ~8 min on 2 CPU cores, so
+#: `make demo` takes ~11-12 min end to end; the paper trains 500 epochs of batch 32)
+DEMO_EPOCHS: int | None = None
 
 
 def _step(title: str, prog: str, fn: Callable[[list[str]], int | None], argv: list[str]) -> None:
@@ -40,7 +42,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=Path("demo-output"), help="output folder")
     parser.add_argument("--epochs", type=int, default=DEMO_EPOCHS,
-                        help=f"BAMS training epochs (default {DEMO_EPOCHS}, sized for 2 CPU cores)")
+                        help="BAMS training epochs (default: the BAMS config default, sized for "
+                             "2 CPU cores)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0], help="benchmark seeds")
     parser.add_argument("--preset", default="default",
                         help="generate-terrain-data preset (default: the small default dataset)")
