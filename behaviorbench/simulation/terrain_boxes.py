@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from behaviorbench.simulation.terrain import WALL_KINDS, Terrain
+from behaviorbench.simulation.terrain import Terrain
 
 FLOOR_DEPTH = 0.05  # m, the lowered height field lies this far below a region's lowest cell
 BOX_SKIRT = 0.05    # m, boxes reach this far below the lowered height field (no seam)
@@ -59,12 +59,13 @@ def terrain_boxes(terrain: Terrain) -> tuple[np.ndarray, np.ndarray]:
     cfg = terrain.config
     hs = cfg.horizontal_scale
     ox, oy = terrain.origin
-    heights = terrain.heights.astype(np.float64)
-    lowered = heights.copy()
+    lowered = terrain.heights.astype(np.float64)
     boxes = []
+    # cell centres of one region, in fractional sample indices relative to its first sample
+    ci, cj = np.meshgrid(np.arange(cfg.length_px - 1) + 0.5, np.arange(cfg.width_px - 1) + 0.5,
+                         indexing="ij")
     for a, b in terrain.wall_regions():
-        h = heights[a:a + cfg.length_px, b:b + cfg.width_px]
-        cells = np.minimum(np.minimum(h[:-1, :-1], h[1:, :-1]), np.minimum(h[:-1, 1:], h[1:, 1:]))
+        cells = terrain.height_at_index(a + ci, b + cj)  # each wall cell is flat: its height
         floor = float(cells.min()) - FLOOR_DEPTH
         # samples on the region's rim stay: cells just outside it still ramp to them
         lowered[a + 1:a + cfg.length_px - 1, b + 1:b + cfg.width_px - 1] = floor
@@ -75,4 +76,4 @@ def terrain_boxes(terrain: Terrain) -> tuple[np.ndarray, np.ndarray]:
     return lowered, np.array(boxes, dtype=np.float64).reshape(-1, 6)
 
 
-__all__ = ["WALL_KINDS", "FLOOR_DEPTH", "BOX_SKIRT", "cell_rectangles", "terrain_boxes"]
+__all__ = ["FLOOR_DEPTH", "BOX_SKIRT", "cell_rectangles", "terrain_boxes"]
