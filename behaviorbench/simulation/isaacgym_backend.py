@@ -258,7 +258,9 @@ def simulate(run: RunSpec, indices: Sequence[int] | None = None, *,
         raise RuntimeError("Isaac Gym could not create the simulation")
     try:
         # terrain: one static triangle mesh in world coordinates
-        verts, tris = terrain_trimesh(terrain, opts.slope_threshold)
+        # vertical walls only where the terrain has them (``--height-field-ramps``: none)
+        walls = opts.slope_threshold if terrain.config.vertical_walls else None
+        verts, tris = terrain_trimesh(terrain, walls)
         tm = gymapi.TriangleMeshParams()
         tm.nb_vertices, tm.nb_triangles = verts.shape[0], tris.shape[0]
         tm.static_friction = tm.dynamic_friction = opts.ground_friction
