@@ -32,11 +32,16 @@ KINDS = {
 CFG = TerrainConfig.small(num_rows=len(KINDS), num_cols=1)
 
 
+def every_kind(vertical_walls: bool):
+    """One sub-terrain of every kind at difficulty 0.9."""
+    cfg = replace(CFG, vertical_walls=vertical_walls)
+    return build_terrain(cfg, [[k] for k in KINDS], [[0.9]] * len(KINDS), seed=0)
+
+
 @pytest.fixture(scope="module", params=[True, False], ids=["walls", "ramps"])
 def terrain(request):
     """Every kind, with vertical walls (boxes; the default) and as one plain height field."""
-    cfg = replace(CFG, vertical_walls=request.param)
-    return build_terrain(cfg, [[k] for k in KINDS], [[0.9]] * len(KINDS), seed=0)
+    return every_kind(request.param)
 
 
 def _settle(m, d, robot, seconds=1.5, q_target=None):
@@ -62,8 +67,7 @@ def _sphere_clearance(terrain, centers, radius, n=15):
 def test_hfield_surface_passes_through_samples():
     """Without vertical walls the ground is one height field through every sample (with them,
     boxes cover stairs and obstacles: tests/simulation/test_terrain_walls.py)."""
-    terrain = build_terrain(replace(CFG, vertical_walls=False), [[k] for k in KINDS],
-                            [[0.9]] * len(KINDS), seed=0)
+    terrain = every_kind(False)
     m = build_scene("anymal_c", terrain)
     assert m.opt.timestep == 0.005 and m.opt.cone == mujoco.mjtCone.mjCONE_ELLIPTIC
     hid = m.geom("terrain").dataid[0]
