@@ -6,7 +6,9 @@ generators; the dataset's terrain uses 12 m, the default here); robots spawn on 
 sub-terrain (centre +-0.5 m), facing +x, with a
 random added base mass in [-5, 5] kg, and walk +x across the whole KIND sub-terrain (pyramids:
 up then down, inverted pyramids: down then up) onto the last flat one. Commands are spread over
-0.5-1.5 m/s; each episode lasts long enough to cross at the command speed.
+0.5-1.5 m/s; each episode lasts long enough to cross at the command speed, or on stairs and
+obstacles at the controller's ``step_speed`` (the speed it slows to where the map shows steps),
+plus 2 s.
 
 Columns: success = no fall for the whole episode (base below 0.22 m above ground or tilt above
 1 rad); crossed = success and the base reached the last flat sub-terrain (a robot that stands
@@ -20,18 +22,21 @@ Usage::
     python benchmarks/locomotion.py                    # 20 seeds per cell
     python benchmarks/locomotion.py --robots anymal_c --kinds flat pyramid_stairs_up
     python benchmarks/locomotion.py --quick --ramps    # stairs, obstacles: 0.1 m ramps
+    python benchmarks/locomotion.py --quick --set step_speed=0  # ControllerConfig overrides
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import time
 from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 
+from behaviorbench.simulation.controller import ControllerConfig
 from behaviorbench.simulation.rollout import RunSpec, simulate
-from behaviorbench.simulation.terrain import TerrainConfig, build_terrain
+from behaviorbench.simulation.terrain import WALL_KINDS, TerrainConfig, build_terrain
 
 KINDS = ("flat", "flat+noise", "pyramid_slope_up", "pyramid_slope_down", "pyramid_stairs_up",
          "pyramid_stairs_down", "discrete_obstacles")
@@ -53,7 +58,7 @@ def cell_terrain(kind: str, difficulty: float, seed: int, sub: float = SUB,
 
 def run_cell(args) -> dict:
     """Simulate one (robot, kind, difficulty) cell: ``seeds`` robots spread over COMMANDS."""
-    robot, kind, difficulty, seeds, seed, sub, walls = args
+    robot, kind, difficulty, seeds, seed, sub, walls, controller = args
     terrain = cell_terrain(kind, difficulty, seed, sub, walls)
     x_end = 2 * sub                                       # m: start of the last flat row
     success, ratio, crossed = [], [], []
@@ -61,11 +66,13 @@ def run_cell(args) -> dict:
     for v, idx in zip(COMMANDS, per_cmd, strict=True):
         if len(idx) == 0:
             continue
-        distance = sub / 2 + sub + 1.0                    # m: to the far flat row
-        episode = 1.0 + distance / v
+        # s: flat approach and exit at the command, the KIND sub-terrain at the step speed
+        v_kind = min(v, controller.step_speed) if kind in WALL_KINDS and \
+            controller.step_speed > 0 else v
+        episode = 1.0 + (sub / 2 + 1.0) / v + sub / v_kind + (2.0 if v_kind < v else 0.0)
         run = RunSpec(robot=robot, command_vel=v, n_robots=seeds, episode_s=episode,
                       terrain=terrain.config, seed=seed + int(1000 * v),
-                      max_init_terrain_level=0, spawn_jitter=0.5)
+                      max_init_terrain_level=0, spawn_jitter=0.5, controller=controller)
         b = simulate(run, list(idx), terrain=terrain)
         t = np.arange(b.n_frames) * 0.02
         k1 = int(np.searchsorted(t, 1.0))
@@ -81,6 +88,19 @@ def run_cell(args) -> dict:
                 v_ratio=float(ratio[success].mean()) if success.any() else float("nan"))
 
 
+def controller_config(overrides: list[str]) -> ControllerConfig:
+    """``ControllerConfig`` with ``FIELD=VALUE`` overrides (values parsed as the field's type)."""
+    cfg = ControllerConfig()
+    changes = {}
+    for item in overrides:
+        name, _, value = item.partition("=")
+        if not hasattr(cfg, name) or not value:
+            raise SystemExit(f"--set {item!r}: expected FIELD=VALUE with a ControllerConfig field")
+        kind = type(getattr(cfg, name))
+        changes[name] = value.lower() in ("1", "true", "yes") if kind is bool else kind(value)
+    return dataclasses.replace(cfg, **changes)
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="5 seeds per cell")
@@ -94,13 +114,17 @@ def main(argv=None) -> None:
     ap.add_argument("--ramps", action="store_true",
                     help="stairs and obstacles as plain height-field steps (0.1 m ramps); "
                          "default: vertical walls (boxes, like legged_gym's trimesh)")
+    ap.add_argument("--set", nargs="+", default=[], metavar="FIELD=VALUE",
+                    help="ControllerConfig overrides, e.g. --set step_speed=0 reach=1")
     a = ap.parse_args(argv)
+    controller = controller_config(a.set)
     seeds = a.seeds or (5 if a.quick else 20)
     cells = []
     for robot in a.robots:
         for kind in a.kinds:
             diffs = [0.0] if kind in ("flat", "flat+noise") else a.difficulties
-            cells += [(robot, kind, d, seeds, a.seed, a.sub, not a.ramps) for d in diffs]
+            cells += [(robot, kind, d, seeds, a.seed, a.sub, not a.ramps, controller)
+                      for d in diffs]
     t0 = time.time()
     if a.workers > 1:
         with ProcessPoolExecutor(a.workers) as pool:
@@ -110,7 +134,7 @@ def main(argv=None) -> None:
     print(f"\nlocomotion benchmark: {seeds} robots per cell, commands {COMMANDS} m/s, "
           f"added mass U[-5, 5] kg, {a.sub:g} m sub-terrains, "
           f"{'height-field ramps' if a.ramps else 'vertical walls'} "
-          f"({time.time() - t0:.0f} s)")
+          f"({time.time() - t0:.0f} s){' ' + ' '.join(a.set) if a.set else ''}")
     print(f"{'robot':10s} {'terrain':16s} {'diff':>5s} {'n':>4s} {'success':>8s} "
           f"{'crossed':>8s} {'v/cmd':>6s} {'falls':>6s}")
     flat = {}

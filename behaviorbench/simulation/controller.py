@@ -2,17 +2,22 @@
 
 No learning and no downloaded weights. Per control tick (50 Hz) and for ``n`` robots at once:
 
-1. **Trot clock** (:mod:`.gait`): diagonal leg pairs alternate stance and swing.
+1. **Trot clock** (:mod:`.gait`): diagonal leg pairs alternate stance and swing; the phase
+   integrates ``dt / period``, so the cadence can change mid-walk.
 2. **Footholds** (Raibert heuristic in the heading frame): nominal foot position under the body
    shifted by ``v_des * T_stance / 2`` plus velocity feedback ``k_raibert * (v - v_des)``. The
    foothold height comes from the terrain heightmap; footholds close to a height edge (a stair
    nose, an obstacle side) are moved to the nearest flat spot.
 3. **Swing trajectories**: lift, travel at an apex above the highest terrain between lift-off
    and touch-down (+ clearance), descend.
-4. **Body reference**: forward at the command velocity, lateral drift and heading corrected,
+4. **Body reference**: forward at the command velocity (capped at ``step_speed``, with a slower
+   cadence, where the height map shows steps within ``step_lookahead``: stairs, obstacles),
+   lateral drift and heading corrected,
    height and pitch following the local ground plane under the feet.
 5. **Joint targets** by one damped Gauss-Newton IK step per leg from the current angles
-   (:class:`LegModel`, the same kinematics as :class:`RobotSpec`): swing legs track the swing
+   (:class:`LegModel`, the same kinematics as :class:`RobotSpec`), on targets kept within
+   ``reach`` of the leg length (a stretched leg passes the straight-knee singularity and its knee
+   flips to the other branch): swing legs track the swing
    trajectory ``lead_ticks`` ahead; stance legs keep their feet where they are while the body
    moves to its reference one tick ahead.
 6. **Stance forces**: a desired body wrench (gravity + height/velocity/attitude feedback) is
@@ -32,7 +37,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .gait import TROT_OFFSETS, gait_phase, swing_position
+from .gait import TROT_OFFSETS, swing_position
 from .robots import ROBOTS, RobotSpec
 
 HeightFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
@@ -60,8 +65,12 @@ class ControllerConfig:
     edge_margin: float = 0.07         # m, keep footholds this far from a height edge
     knee_margin: float = 0.07         # m, edge-free distance on the knee side of a foothold
     edge_jump: float = 0.03           # m, height difference that counts as an edge
-    height_offset: float = 0.04       # m, added to the robot's nominal base height
-    pitch_gain: float = 1.0           # fraction of the ground-plane pitch the body follows
+    height_offset: float = 0.02       # m, added to the robot's nominal base height
+    pitch_gain: float = 0.6           # fraction of the ground-plane pitch the body follows
+    step_speed: float = 0.0           # m/s, speed cap while the map shows steps nearby (0: off)
+    step_jump: float = 0.08           # m, height change over 0.05 m of map that counts as a step
+    step_lookahead: float = 1.0       # m, steps this far ahead of the front feet slow the robot
+    accel: float = 1.0                # m/s^2, rate of change of the speed reference
     kp_y: float = 1.0                 # 1/s, lateral position -> lateral velocity reference
     ki_v: float = 1.0                 # 1/s, integral gain of the forward-velocity error
     # wrench feedback (per unit mass / inertia)
@@ -73,6 +82,7 @@ class ControllerConfig:
     ki_att: float = 1.0               # 1/s, integral gain of the attitude error (x kp_att)
     inertia: tuple[float, float, float] = (1.0, 2.5, 2.5)  # kg m^2, body inertia used by wrench
     ik_damping: float = 0.01          # m, damping of the least-squares IK step
+    reach: float = 0.93               # fraction of the full leg length (HFE-foot) targets stay in
     decoupled_wrench: bool = False    # vertical f: Fz, roll, pitch; horizontal f: Fx, Fy, yaw
     force_reg: float = 0.01           # least-squares regulariser (relative)
     friction: float = 0.6             # friction-cone coefficient used to clip stance forces
@@ -150,6 +160,16 @@ class LegModel:
         self.centers = np.stack([k.centers for k in robot.kinematics])
         self.axes = np.stack([k.axes for k in robot.kinematics])
         self.foot0 = np.stack([k.foot0 for k in robot.kinematics])
+        # (4,) m straight-leg HFE-to-foot distance
+        self.leg_length = np.linalg.norm(self.foot0 - self.centers[:, 1], axis=-1)
+
+    def clamp_reach(self, feet: np.ndarray, frac: float) -> np.ndarray:
+        """Foot targets (n, 4, 3) m (base frame) pulled towards the HFE joint to at most
+        ``frac`` of the straight-leg HFE-foot distance. (n, 4, 3) m."""
+        r = feet - self.centers[:, 1]
+        dist = np.linalg.norm(r, axis=-1, keepdims=True)
+        scale = np.minimum(1.0, frac * self.leg_length[:, None] / np.maximum(dist, 1e-9))
+        return self.centers[:, 1] + r * scale
 
     def fk_jac(self, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Joint angles (n, 12) rad -> feet (n, 4, 3) m and Jacobians (n, 4, 3, 3) (base
@@ -226,8 +246,9 @@ class TrotController:
             np.abs(self.robot.hip_positions[:, 1]) + 0.05, np.abs(self.nominal_feet[:, 1]) - 0.05)
         self.body_height = self.robot.nominal_base_height + self.cfg.height_offset
         self.t = np.zeros(self.n)
-        self.period = np.clip(self.cfg.period - self.cfg.period_slope * (self.v_cmd - 1.0),
-                              0.3, 0.5)                                # (n,) s
+        self.period = self._period(self.v_cmd)                          # (n,) s
+        self.cycle = np.zeros(self.n)         # gait cycles since the end of the standing start
+        self.v_gait = self.v_cmd.copy()       # m/s, speed the cadence follows (capped on steps)
         self.y_ref = np.zeros(self.n)
         self.swing_start = np.zeros((self.n, 4, 3))
         self.swing_target = np.zeros((self.n, 4, 3))
@@ -236,6 +257,7 @@ class TrotController:
         self.pitch_ref = np.zeros(self.n)
         self.z_ground = np.zeros(self.n)
         self.v_int = np.zeros(self.n)
+        self.v_ref = np.zeros(self.n)
         self.att_int = np.zeros((self.n, 3))
 
     def configure_model(self, model) -> None:
@@ -251,6 +273,10 @@ class TrotController:
         self.was_stance[:] = True
         self.pitch_ref[:] = 0.0
         self.v_int[:] = 0.0
+        self.v_ref[:] = 0.0
+        self.v_gait[:] = self.v_cmd
+        self.period = self._period(self.v_cmd)
+        self.cycle[:] = 0.0
         self.att_int[:] = 0.0
         self.z_ground[:] = qpos[:, 2] - self.robot.nominal_base_height
 
@@ -266,6 +292,24 @@ class TrotController:
         dx = self.nominal_feet[:2, 0].mean() - self.nominal_feet[2:, 0].mean()
         pitch = -np.arctan((front - hind) / dx)
         return h.mean(1), pitch
+
+    def _period(self, v: np.ndarray) -> np.ndarray:
+        """Trot period (n,) s at speed ``v`` (n,) m/s."""
+        return np.clip(self.cfg.period - self.cfg.period_slope * (v - 1.0), 0.3, 0.5)
+
+    def _steps_near(self, pos: np.ndarray, yaw: np.ndarray) -> np.ndarray:
+        """(n,) bool: the height map has a step (a jump above ``step_jump`` m between samples
+        0.05 m apart) along the feet's lines, from behind the hind feet to ``step_lookahead`` m
+        ahead of the front feet."""
+        cfg = self.cfg
+        xf, xh = self.nominal_feet[0, 0], self.nominal_feet[2, 0]
+        s = np.arange(xh - 0.2, xf + cfg.step_lookahead, 0.05)           # (K,) m along heading
+        lat = np.array([-1.0, 0.0, 1.0]) * abs(self.nominal_feet[0, 1])   # (3,) m across
+        c, sn = np.cos(yaw)[:, None, None], np.sin(yaw)[:, None, None]
+        x = pos[:, 0, None, None] + c * s[None, None, :] - sn * lat[None, :, None]
+        y = pos[:, 1, None, None] + sn * s[None, None, :] + c * lat[None, :, None]
+        h = self.height_fn(x, y)                                           # (n, 3, K)
+        return (np.abs(np.diff(h, axis=-1)) > cfg.step_jump).any(axis=(1, 2))
 
     def _safe_foothold(self, xy: np.ndarray) -> np.ndarray:
         """Move footholds (n, 4, 2) along x to the nearest spot whose surroundings have no height
@@ -306,8 +350,8 @@ class TrotController:
 
         # --- trot clock
         t_gait = np.maximum(self.t - cfg.stand_time, 0.0)
-        phase = gait_phase(t_gait, self.period, np.asarray(cfg.gait_offsets))      # (n, 4)
         standing = self.t < cfg.stand_time
+        phase = np.mod(self.cycle[:, None] + np.asarray(cfg.gait_offsets), 1.0)  # (n, 4)
         stance = (phase < cfg.duty) | standing[:, None]
         t_swing = ((1.0 - cfg.duty) * self.period)[:, None]            # (n, 1) s
         t_stance = (cfg.duty * self.period)[:, None]
@@ -318,10 +362,16 @@ class TrotController:
         self.z_ground = z_ground
         self.pitch_ref += 0.2 * (cfg.pitch_gain * pitch_ground - self.pitch_ref)
         ramp = np.clip(t_gait / 0.5, 0.0, 1.0)
+        if cfg.step_speed > 0:  # slow down (and step slower) where the map shows steps
+            v_cap = np.where(self._steps_near(pos, yaw),
+                             np.minimum(self.v_cmd, cfg.step_speed), self.v_cmd)
+            self.v_gait += np.clip(v_cap - self.v_gait, -cfg.accel * dt, cfg.accel * dt)
+            self.period = self._period(self.v_gait)
+        self.v_ref = np.minimum(self.v_gait, self.v_cmd * ramp)
         v_des = np.zeros((n, 3))
-        self.v_int += dt * (self.v_cmd * ramp - vel[:, 0]) * (~standing)
+        self.v_int += dt * (self.v_ref - vel[:, 0]) * (~standing)
         self.v_int = np.clip(self.v_int, -0.3, 0.3)
-        v_des[:, 0] = self.v_cmd * ramp + cfg.ki_v * self.v_int
+        v_des[:, 0] = self.v_ref + cfg.ki_v * self.v_int
         v_des[:, 1] = np.clip(cfg.kp_y * (self.y_ref - pos[:, 1]), -0.3, 0.3)
         z_des = z_ground + self.body_height
         yaw_err = -yaw
@@ -390,6 +440,8 @@ class TrotController:
         rel_st = np.einsum("nji,nkj->nki", rot_des, foot_tgt_w - pos_next[:, None, :])
         rel_sw = np.einsum("nji,nkj->nki", rot, foot_tgt_w - (pos + vel * dt)[:, None, :])
         rel = np.where(support[..., None], rel_st, rel_sw)
+        if cfg.reach < 1.0:  # keep targets reachable: a straight leg flips its knee
+            rel = self.legs.clamp_reach(rel, cfg.reach)
         # one damped Gauss-Newton IK step from the current joint angles (targets are close)
         err = rel - feet_b
         jjt = jac_b @ jac_b.swapaxes(-1, -2) + cfg.ik_damping ** 2 * np.eye(3)
@@ -439,6 +491,7 @@ class TrotController:
         qd_des = np.clip(qd_des, -20.0, 20.0).reshape(n, 12) * swing12
         tau = tau + cfg.vel_ff * (self.kd_joint + rb.joint_damping) * qd_des
         self.t = self.t + dt
+        self.cycle = self.cycle + dt / self.period * (~standing)
         return q_des + tau / self.kp_joint
 
     def _swing_at(self, s: np.ndarray) -> np.ndarray:

@@ -15,8 +15,9 @@ Differences from the numpy class, none of which changes a result:
   so a tick never waits for the device;
 * the first good candidate of :meth:`TrotController._safe_foothold` is found with a masked
   ``min`` rather than ``argmax`` (the same index, without relying on tie-breaking).
-* the gait clock (``t``, phases, stance/swing switches) is float64 even when ``dtype`` is
-  float32, so that the gait switches on the same ticks as numpy's.
+* the gait clock (``t``, ``cycle``, the phases and stance/swing switches, and the ``period``
+  and speed reference ``v_gait`` that drive it) is float64 even when ``dtype`` is float32, so
+  that the gait switches on the same ticks as numpy's.
 
 The height function takes and returns tensors: :class:`TorchHeightField` is
 :meth:`Terrain.height_at` on tensors.
@@ -37,9 +38,11 @@ TorchHeightFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 #: controller state (attribute names), in the numpy and the torch class alike
 STATE_FIELDS: tuple[str, ...] = (
-    "t", "y_ref", "swing_start", "swing_target", "swing_apex", "was_stance", "pitch_ref",
-    "z_ground", "v_int", "att_int",
+    "t", "cycle", "period", "v_gait", "v_ref", "y_ref", "swing_start", "swing_target",
+    "swing_apex", "was_stance", "pitch_ref", "z_ground", "v_int", "att_int",
 )
+#: the float64 gait-clock fields of :data:`STATE_FIELDS` (whatever the controller's ``dtype``)
+CLOCK_FIELDS: tuple[str, ...] = ("t", "cycle", "period", "v_gait")
 
 
 # ----------------------------------------------------------------------------- terrain
@@ -166,16 +169,30 @@ def _rotate(v: torch.Tensor, axis: torch.Tensor, angle: torch.Tensor) -> torch.T
 
 class LegModel:
     """:class:`behaviorbench.simulation.controller.LegModel` on tensors: ``centers``
-    (4, 3, 3) m, ``axes`` (4, 3, 3), ``foot0`` (4, 3) m in ``dtype`` on ``device``."""
+    (4, 3, 3) m, ``axes`` (4, 3, 3), ``foot0`` (4, 3) m and ``leg_length`` (4,) m in ``dtype``
+    on ``device``."""
 
     def __init__(self, robot: RobotSpec, dtype: torch.dtype = torch.float64,
                  device: torch.device | str | None = None):
         def t(a):
             return torch.as_tensor(np.asarray(a, dtype=np.float64), device=device).to(dtype)
 
-        self.centers = t(np.stack([k.centers for k in robot.kinematics]))
+        centers = np.stack([k.centers for k in robot.kinematics])
+        foot0 = np.stack([k.foot0 for k in robot.kinematics])
+        self.centers = t(centers)
         self.axes = t(np.stack([k.axes for k in robot.kinematics]))
-        self.foot0 = t(np.stack([k.foot0 for k in robot.kinematics]))
+        self.foot0 = t(foot0)
+        # (4,) m straight-leg HFE-to-foot distance (computed as numpy does)
+        self.leg_length = t(np.linalg.norm(foot0 - centers[:, 1], axis=-1))
+
+    def clamp_reach(self, feet: torch.Tensor, frac: float) -> torch.Tensor:
+        """Foot targets (n, 4, 3) m (base frame) pulled towards the HFE joint to at most
+        ``frac`` of the straight-leg HFE-foot distance. (n, 4, 3) m."""
+        r = feet - self.centers[:, 1]
+        dist = torch.linalg.norm(r, dim=-1, keepdim=True)
+        scale = torch.clamp(frac * self.leg_length[:, None] / torch.clamp(dist, min=1e-9),
+                            max=1.0)
+        return self.centers[:, 1] + r * scale
 
     def fk_jac(self, q: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Joint angles (n, 12) rad -> feet (n, 4, 3) m and Jacobians (n, 4, 3, 3) (base
@@ -245,15 +262,16 @@ class TrotController:
         self.nominal_feet = self._t(nominal)
         self._pitch_dx = float(nominal[:2, 0].mean() - nominal[2:, 0].mean())  # m
         self.body_height = self.robot.nominal_base_height + self.cfg.height_offset
-        # the gait clock is float64 whatever ``dtype``: a float32 clock summed over thousands
-        # of ticks drifts, and its stance/swing switches would fall on other ticks than numpy's
+        # the gait clock (t, cycle, period, v_gait) is float64 whatever ``dtype``: a float32
+        # clock summed over thousands of ticks drifts, and its stance/swing switches would fall
+        # on other ticks than numpy's
         f64 = dict(dtype=torch.float64, device=self.device)
+        self._v_cmd64 = (command_vel.to(**f64) if isinstance(command_vel, torch.Tensor) else
+                         torch.as_tensor(np.asarray(command_vel, dtype=np.float64), **f64))
         self.t = torch.zeros(n, **f64)                                    # (n,) s
-        v64 = torch.as_tensor(np.asarray(command_vel, dtype=np.float64)) if not isinstance(
-            command_vel, torch.Tensor) else command_vel.double()
-        self._period64 = torch.clamp(self.cfg.period - self.cfg.period_slope * (v64 - 1.0),
-                                     0.3, 0.5).to(self.device)            # (n,) s
-        self.period = self._period64.to(dtype)
+        self.period = self._period(self._v_cmd64)                         # (n,) s
+        self.cycle = torch.zeros(n, **f64)    # gait cycles since the end of the standing start
+        self.v_gait = self._v_cmd64.clone()   # m/s, speed the cadence follows (capped on steps)
         self.y_ref = self._zeros(n)
         self.swing_start = self._zeros(n, 4, 3)
         self.swing_target = self._zeros(n, 4, 3)
@@ -262,6 +280,7 @@ class TrotController:
         self.pitch_ref = self._zeros(n)
         self.z_ground = self._zeros(n)
         self.v_int = self._zeros(n)
+        self.v_ref = self._zeros(n)
         self.att_int = self._zeros(n, 3)
         # constants of __call__
         self._offsets64 = torch.tensor(self.cfg.gait_offsets, **f64)
@@ -273,6 +292,10 @@ class TrotController:
         self._back = self._t([k, k, m, m])[None, :, None]
         self._front = self._t([m, m, k, k])[None, :, None]
         self._ss = self._t(np.linspace(0.0, 1.0, 7))
+        # _steps_near's sample offsets (heading frame), computed as numpy does
+        xf, xh = nominal[0, 0], nominal[2, 0]
+        self._step_s = self._t(np.arange(xh - 0.2, xf + self.cfg.step_lookahead, 0.05))  # (K,)
+        self._step_lat = self._t(np.array([-1.0, 0.0, 1.0]) * abs(nominal[0, 1]))      # (3,)
 
     def _t(self, a) -> torch.Tensor:
         """Array, tensor or sequence -> tensor of this controller's dtype and device."""
@@ -297,6 +320,10 @@ class TrotController:
         self.was_stance[:] = True
         self.pitch_ref[:] = 0.0
         self.v_int[:] = 0.0
+        self.v_ref[:] = 0.0
+        self.v_gait[:] = self._v_cmd64
+        self.period = self._period(self._v_cmd64)
+        self.cycle[:] = 0.0
         self.att_int[:] = 0.0
         self.z_ground[:] = qpos[:, 2] - self.robot.nominal_base_height
 
@@ -310,6 +337,20 @@ class TrotController:
         front, hind = h[:, :2].mean(1), h[:, 2:].mean(1)
         pitch = -torch.atan((front - hind) / self._pitch_dx)
         return h.mean(1), pitch
+
+    def _period(self, v: torch.Tensor) -> torch.Tensor:
+        """Trot period (n,) s at speed ``v`` (n,) m/s."""
+        return torch.clamp(self.cfg.period - self.cfg.period_slope * (v - 1.0), 0.3, 0.5)
+
+    def _steps_near(self, pos: torch.Tensor, yaw: torch.Tensor) -> torch.Tensor:
+        """(n,) bool: the height map has a step (a jump above ``step_jump`` m between samples
+        0.05 m apart) along the feet's lines (see the numpy method)."""
+        s, lat = self._step_s, self._step_lat
+        c, sn = torch.cos(yaw)[:, None, None], torch.sin(yaw)[:, None, None]
+        x = pos[:, 0, None, None] + c * s[None, None, :] - sn * lat[None, :, None]
+        y = pos[:, 1, None, None] + sn * s[None, None, :] + c * lat[None, :, None]
+        h = self.height_fn(x, y)                                           # (n, 3, K)
+        return (torch.abs(torch.diff(h, dim=-1)) > self.cfg.step_jump).flatten(1).any(1)
 
     def _safe_foothold(self, xy: torch.Tensor) -> torch.Tensor:
         """Move footholds (n, 4, 2) along x to the nearest spot whose surroundings have no
@@ -349,12 +390,13 @@ class TrotController:
 
         # --- trot clock (float64, see __init__)
         t_gait64 = torch.clamp(self.t - cfg.stand_time, min=0.0)
-        phase64 = gait_phase(t_gait64, self._period64, self._offsets64)   # (n, 4)
         standing = self.t < cfg.stand_time
+        phase64 = torch.remainder(self.cycle[:, None] + self._offsets64, 1.0)  # (n, 4)
         stance = (phase64 < cfg.duty) | standing[:, None]
         t_gait, phase = t_gait64.to(self.dtype), phase64.to(self.dtype)
-        t_swing = ((1.0 - cfg.duty) * self.period)[:, None]               # (n, 1) s
-        t_stance = (cfg.duty * self.period)[:, None]
+        period = self.period.to(self.dtype)   # this tick's (before the step-speed update)
+        t_swing = ((1.0 - cfg.duty) * period)[:, None]                    # (n, 1) s
+        t_stance = (cfg.duty * period)[:, None]
         s_swing = torch.clamp((phase - cfg.duty) / (1.0 - cfg.duty), 0.0, 1.0)
 
         # --- body reference
@@ -362,11 +404,18 @@ class TrotController:
         self.z_ground = z_ground
         self.pitch_ref = self.pitch_ref + 0.2 * (cfg.pitch_gain * pitch_ground - self.pitch_ref)
         ramp = torch.clamp(t_gait / 0.5, 0.0, 1.0)
+        if cfg.step_speed > 0:  # slow down (and step slower) where the map shows steps
+            v_cap = torch.where(self._steps_near(pos, yaw),
+                                torch.clamp(self._v_cmd64, max=cfg.step_speed), self._v_cmd64)
+            self.v_gait = self.v_gait + torch.clamp(v_cap - self.v_gait, -cfg.accel * dt,
+                                                    cfg.accel * dt)
+            self.period = self._period(self.v_gait)
+        self.v_ref = torch.minimum(self.v_gait.to(self.dtype), self.v_cmd * ramp)
         v_des = self._zeros(n, 3)
         walking = (~standing).to(self.dtype)
-        self.v_int = self.v_int + dt * (self.v_cmd * ramp - vel[:, 0]) * walking
+        self.v_int = self.v_int + dt * (self.v_ref - vel[:, 0]) * walking
         self.v_int = torch.clamp(self.v_int, -0.3, 0.3)
-        v_des[:, 0] = self.v_cmd * ramp + cfg.ki_v * self.v_int
+        v_des[:, 0] = self.v_ref + cfg.ki_v * self.v_int
         v_des[:, 1] = torch.clamp(cfg.kp_y * (self.y_ref - pos[:, 1]), -0.3, 0.3)
         z_des = z_ground + self.body_height
         yaw_err = -yaw
@@ -435,6 +484,8 @@ class TrotController:
         rel_st = torch.einsum("nji,nkj->nki", rot_des, foot_tgt_w - pos_next[:, None, :])
         rel_sw = torch.einsum("nji,nkj->nki", rot, foot_tgt_w - (pos + vel * dt)[:, None, :])
         rel = torch.where(support[..., None], rel_st, rel_sw)
+        if cfg.reach < 1.0:  # keep targets reachable: a straight leg flips its knee
+            rel = self.legs.clamp_reach(rel, cfg.reach)
         # one damped Gauss-Newton IK step from the current joint angles (targets are close)
         err = rel - feet_b
         jac_bt = jac_b.transpose(-1, -2)
@@ -484,6 +535,7 @@ class TrotController:
         qd_des = torch.clamp(qd_des, -20.0, 20.0).reshape(n, 12) * swing12.to(self.dtype)
         tau = tau + cfg.vel_ff * (self.kd_joint + rb.joint_damping) * qd_des
         self.t = self.t + dt
+        self.cycle = self.cycle + dt / self.period * (~standing).to(torch.float64)
         return q_des + tau / self.kp_joint
 
     def _full(self, value: float) -> torch.Tensor:
@@ -533,7 +585,7 @@ class TrotController:
             if k == "was_stance":
                 v = torch.as_tensor(np.asarray(v) if not isinstance(v, torch.Tensor) else v,
                                     device=self.device).to(torch.bool)
-            elif k == "t":
+            elif k in CLOCK_FIELDS:
                 v = torch.as_tensor(np.asarray(v, dtype=np.float64) if not isinstance(
                     v, torch.Tensor) else v, device=self.device).to(torch.float64)
             else:

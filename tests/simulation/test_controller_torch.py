@@ -1,9 +1,10 @@
 """Torch trot controller == numpy trot controller (float64, CPU), method by method.
 
 This is what keeps ``controller_torch.py`` in sync with ``controller.py``: outputs, servo gains
-and every state field must agree to ~1e-9 on real closed-loop rollout states (stairs and
-obstacles, both wrench distributions, contact-aware late touch-downs) and on random states,
-and each test checks that the branches it claims to cover were reached.
+and every state field (gait clock ``cycle``/``period``/``v_gait`` included) must agree to ~1e-9
+on real closed-loop rollout states (stairs and obstacles, both wrench distributions,
+contact-aware late touch-downs, reach-clamped IK targets, step slow-downs) and on random
+states, and each test checks that the branches it claims to cover were reached.
 """
 
 from __future__ import annotations
@@ -25,10 +26,13 @@ TOL = 1e-9
 TCFG = TerrainConfig.small(num_rows=2, num_cols=2)
 KINDS = [["pyramid_stairs_up", "discrete_obstacles"],
          ["pyramid_stairs_down", "pyramid_slope_up+noise"]]
+#: the reach clamp and the step slow-down, on (whatever their defaults)
+STEPS = dict(reach=0.85, step_speed=0.5, step_jump=0.08, step_lookahead=1.0, accel=1.0)
 CONFIGS = {
     "default": C.ControllerConfig(),
     "contact_aware+decoupled+vel_ff": C.ControllerConfig(contact_aware=True,
                                                          decoupled_wrench=True, vel_ff=0.5),
+    "reach+step_speed": C.ControllerConfig(**STEPS),
 }
 
 
@@ -59,8 +63,7 @@ def assert_same(np_ctl: C.TrotController, t_ctl: CT.TrotController, u, ut, tol=T
 def branches(np_ctl: C.TrotController) -> dict[str, np.ndarray]:
     """Per (robot, leg) branch of the coming tick (from the numpy controller's state)."""
     cfg = np_ctl.cfg
-    t_gait = np.maximum(np_ctl.t - cfg.stand_time, 0.0)
-    phase = gait.gait_phase(t_gait, np_ctl.period, np.asarray(cfg.gait_offsets))
+    phase = np.mod(np_ctl.cycle[:, None] + np.asarray(cfg.gait_offsets), 1.0)
     standing = np.broadcast_to((np_ctl.t < cfg.stand_time)[:, None], phase.shape)
     stance = (phase < cfg.duty) | standing
     return {"standing": standing, "stance": stance & ~standing, "swing": ~stance,
@@ -70,6 +73,27 @@ def branches(np_ctl: C.TrotController) -> dict[str, np.ndarray]:
 def support_after(np_ctl: C.TrotController) -> np.ndarray:
     """(n, 4) legs that got stance forces this tick (compliant gains)."""
     return np_ctl.kp_joint[:, ::3] == np_ctl.cfg.joint_kp
+
+
+def spy_reach(np_ctl: C.TrotController) -> list[int]:
+    """Wrap the numpy controller's reach clamp; the list gets, per call, how many foot targets
+    it moved."""
+    moved, clamp = [], np_ctl.legs.clamp_reach
+
+    def spy(feet, frac):
+        out = clamp(feet, frac)
+        moved.append(int((np.abs(out - feet) > 1e-12).any(-1).sum()))
+        return out
+
+    np_ctl.legs.clamp_reach = spy
+    return moved
+
+
+def count_gait(seen: dict, np_ctl: C.TrotController, v_gait_before: np.ndarray) -> None:
+    """Add this tick's slowed (v_gait below command), slowing and speeding-up robots."""
+    seen["slow"] += int((np_ctl.v_gait < np_ctl.v_cmd - 1e-12).sum())
+    seen["slowing"] += int((np_ctl.v_gait < v_gait_before - 1e-12).sum())
+    seen["speeding"] += int((np_ctl.v_gait > v_gait_before + 1e-12).sum())
 
 
 # ----------------------------------------------------------------------------- pieces
@@ -113,6 +137,17 @@ def test_helpers_match_numpy():
         pt, jt = CT.LegModel(robot).fk_jac(t64(qj))
         close(p, pt, 1e-13)
         close(j, jt, 1e-13)
+        lm, lmt = C.LegModel(robot), CT.LegModel(robot)
+        close(lm.leg_length, lmt.leg_length, 0)
+        feet = lm.centers[:, 1] + rng.normal(scale=0.4, size=(6, 4, 3))
+        feet[0, 0] = lm.centers[0, 1]  # at the HFE joint
+        for frac in (0.7, 0.9):
+            ref = lm.clamp_reach(feet, frac)
+            close(ref, lmt.clamp_reach(t64(feet), frac), 1e-14)
+            moved = (np.abs(ref - feet) > 0).any(-1)
+            assert moved.any() and not moved.all()
+            d = np.linalg.norm(ref - lm.centers[:, 1], axis=-1)
+            assert d.max() <= frac * lm.leg_length.max() + 1e-12
     am, bm = rng.normal(size=(5, 6, 12)), rng.normal(size=(5, 6))
     close(C._min_norm(am, bm, 0.01), CT._min_norm(t64(am), t64(bm), 0.01), 1e-10)
     t, period = rng.uniform(0, 5, 7), rng.uniform(0.3, 0.5, 7)
@@ -146,6 +181,26 @@ def test_safe_foothold_and_ground_plane(terrain):
         close(a, b, 1e-12)
 
 
+def test_steps_near_and_period(terrain):
+    """Step detection along the feet's lines (stairs, obstacles, noise and flat ground, any
+    heading, two look-aheads and jump thresholds) and the speed -> period map agree."""
+    rng = np.random.default_rng(7)
+    n = 300
+    pos = np.column_stack([rng.uniform(-1, 17, n), rng.uniform(-1, 17, n), np.zeros(n)])
+    yaw = rng.uniform(-np.pi, np.pi, n)
+    for kw in (dict(step_lookahead=1.0, step_jump=0.08), dict(step_lookahead=0.3, step_jump=0.2)):
+        cfg = C.ControllerConfig(**{**STEPS, **kw})
+        cn = C.TrotController("anymal_c", np.ones(n), terrain.height_at, config=cfg)
+        ct = CT.TrotController("anymal_c", np.ones(n), CT.TorchHeightField(terrain), config=cfg)
+        ref = cn._steps_near(pos, yaw)
+        out = ct._steps_near(t64(pos), t64(yaw))
+        assert out.dtype == torch.bool
+        np.testing.assert_array_equal(out.numpy(), ref)
+        assert 0.1 < ref.mean() < 0.9, ref.mean()
+        v = rng.uniform(-0.5, 3.0, n)  # through both clip bounds
+        close(cn._period(v), ct._period(t64(v)), 0)
+
+
 def test_write_gains_and_reset():
     rng = np.random.default_rng(3)
     n = 5
@@ -153,8 +208,18 @@ def test_write_gains_and_reset():
     ct = CT.TrotController("anymal_b", np.full(n, 0.7))
     qpos = np.tile(np.r_[0.0, 0.3, 0.5, 1, 0, 0, 0, ROBOTS["anymal_b"].default_joint_pos], (n, 1))
     qpos[:, :3] += rng.normal(scale=0.05, size=(n, 3))
+    for ctl in (cn, ct):  # a clock mid-episode, slowed down
+        ctl.t = ctl.t + 1.0
+        ctl.cycle = ctl.cycle + 2.3
+        ctl.v_gait = ctl.v_gait - 0.2
+        ctl.period = ctl.period + 0.05
+        ctl.v_ref = ctl.v_ref + 0.4
     cn.reset(qpos)
     ct.reset(t64(qpos))
+    for name in CT.STATE_FIELDS:
+        close(getattr(cn, name), getattr(ct, name), 0)
+    close(np.full(n, 0.7), ct.v_gait, 0)
+    close(np.zeros(n), ct.cycle, 0)
     u, ut = cn(qpos, np.zeros((n, 18))), ct(t64(qpos), torch.zeros(n, 18, dtype=torch.float64))
     assert_same(cn, ct, u, ut)
     g, b = rng.normal(size=(n, 12, 10)), rng.normal(size=(n, 12, 10))
@@ -169,7 +234,9 @@ def test_write_gains_and_reset():
 @pytest.mark.parametrize("name", list(CONFIGS))
 def test_parity_on_rollout_states(terrain, name):
     """Both controllers on the states of a real MuJoCo rollout (numpy controller driving):
-    2.4 s, 4 ANYmal C on stairs/obstacles; every tick's outputs, gains and state agree."""
+    2.4 s, 4 ANYmal C on stairs/obstacles; every tick's outputs, gains and state agree (with
+    reach < 1 and step_speed > 0: clamped IK targets, and robots slowing down for steps, so
+    that ``v_gait``, ``period`` and the ``cycle`` phase integrator vary)."""
     import mujoco.batch
 
     cfg = CONFIGS[name]
@@ -190,32 +257,43 @@ def test_parity_on_rollout_states(terrain, name):
                            spawn.added_mass, cfg)
     cn.reset(qpos.copy())
     ct.reset(t64(qpos))
-    seen = dict.fromkeys(("standing", "stance", "swing", "lift", "late"), 0)
+    reach_moved = spy_reach(cn)
+    seen = dict.fromkeys(("standing", "stance", "swing", "lift", "late", "slow", "slowing",
+                          "speeding"), 0)
+    periods = set()
     for _ in range(120):
         qp, qv = qpos.copy(), qvel.copy()
         br = branches(cn)
+        v_gait = cn.v_gait.copy()
         u = cn(qp, qv)
         ut = ct(t64(qp), t64(qv))
         assert_same(cn, ct, u, ut)
         for k in ("standing", "stance", "swing", "lift"):
             seen[k] += int(br[k].sum())
         seen["late"] += int((br["stance"] & ~support_after(cn)).sum())
+        count_gait(seen, cn, v_gait)
+        periods.update(np.round(cn.period, 12).tolist())
         ctrl[:] = u
         cn.write_gains(gainprm, biasprm)
         batch.step(nstep=DECIMATION)
     assert min(seen[k] for k in ("standing", "stance", "swing", "lift")) > 10, seen
     if cfg.contact_aware:
         assert seen["late"] > 0, seen
+    if name == "reach+step_speed":  # (speeding up again: test_parity_on_random_states)
+        assert len(reach_moved) == 120 and sum(reach_moved) > 10, reach_moved
+        assert min(seen[k] for k in ("slow", "slowing")) > 0, seen
+        assert len(periods) > 5, periods
     assert np.isfinite(qpos).all() and (qpos[:, 0] - spawn.qpos[:, 0]).mean() > 0.5
 
 
 def test_parity_on_random_states(terrain):
-    """Random poses, velocities and controller states (any clock time, lifted or planted
-    feet, stale swing targets), three ticks from each, for both configs."""
+    """Random poses, velocities and controller states (any clock time and gait cycle, slowed
+    or not, lifted or planted feet, stale swing targets), three ticks from each, for every
+    config."""
     rng = np.random.default_rng(4)
     n = 96
     robot = ROBOTS["anymal_b"]
-    for cfg in CONFIGS.values():
+    for name, cfg in CONFIGS.items():
         cmd = rng.uniform(0.3, 1.5, n)
         am = rng.uniform(-5, 5, n)
         cn = C.TrotController(robot, cmd, terrain.height_at, am, cfg)
@@ -235,27 +313,38 @@ def test_parity_on_random_states(terrain):
                  "swing_start": feet, "swing_target": feet + rng.normal(scale=0.2, size=feet.shape),
                  "swing_apex": feet[..., 2] + 0.2, "was_stance": rng.random((n, 4)) < 0.5,
                  "pitch_ref": rng.normal(scale=0.1, size=n), "z_ground": qpos[:, 2] - 0.5,
-                 "v_int": rng.uniform(-0.3, 0.3, n), "att_int": rng.uniform(-0.2, 0.2, (n, 3))}
+                 "v_int": rng.uniform(-0.3, 0.3, n), "att_int": rng.uniform(-0.2, 0.2, (n, 3)),
+                 "cycle": rng.uniform(0, 8, n), "v_ref": rng.uniform(0, 1.5, n),
+                 "v_gait": np.where(rng.random(n) < 0.5, cmd, cmd * rng.uniform(0.2, 1.0, n))}
+        state["period"] = cn._period(state["v_gait"])
         state["t"][:10] = rng.uniform(0, cfg.stand_time, 10)  # some standing
         for k, v in state.items():
             setattr(cn, k, v.copy())
         ct.load_state(state)
-        seen = dict.fromkeys(("standing", "stance", "swing", "lift", "late"), 0)
+        reach_moved = spy_reach(cn)
+        seen = dict.fromkeys(("standing", "stance", "swing", "lift", "late", "slow", "slowing",
+                              "speeding"), 0)
         for _ in range(3):
             br = branches(cn)
+            v_gait = cn.v_gait.copy()
             u = cn(qpos, qvel)
             ut = ct(t64(qpos), t64(qvel))
             assert_same(cn, ct, u, ut)
             for k in ("standing", "stance", "swing", "lift"):
                 seen[k] += int(br[k].sum())
             seen["late"] += int((br["stance"] & ~support_after(cn)).sum())
+            count_gait(seen, cn, v_gait)
             qpos = qpos + 0.02 * np.concatenate([qvel[:, :3], np.zeros((n, 4)), qvel[:, 6:]], 1)
         assert min(seen[k] for k in ("standing", "stance", "swing", "lift")) > 0, seen
         if cfg.contact_aware:
             assert seen["late"] > 0, seen
+        if name == "reach+step_speed":
+            assert len(reach_moved) == 3 and sum(reach_moved) > 0, reach_moved
+            assert min(seen[k] for k in ("slow", "slowing", "speeding")) > 0, seen
 
 
-def test_float32_close_to_float64(terrain):
+@pytest.mark.parametrize("name", ["default", "reach+step_speed"])
+def test_float32_close_to_float64(terrain, name):
     """The GPU default (float32) stays close to float64 on rollout-like states."""
     rng = np.random.default_rng(5)
     n = 32
@@ -270,35 +359,46 @@ def test_float32_close_to_float64(terrain):
     outs = {}
     for dt in (torch.float64, torch.float32):
         ct = CT.TrotController(robot, np.full(n, 1.0), CT.TorchHeightField(terrain, dt),
-                               dtype=dt)
+                               config=CONFIGS[name], dtype=dt)
         ct.reset(torch.as_tensor(qpos))
         for _ in range(20):  # through standing into the first steps
             u = ct(torch.as_tensor(qpos), torch.as_tensor(qvel))
         assert u.dtype == dt
-        outs[dt] = (u.double().numpy(), ct.kp_joint.double().numpy())
+        assert ct.t.dtype == ct.cycle.dtype == ct.period.dtype == ct.v_gait.dtype == torch.float64
+        outs[dt] = (u.double().numpy(), ct.kp_joint.double().numpy(), ct.cycle.numpy())
     np.testing.assert_array_equal(outs[torch.float32][1], outs[torch.float64][1])
+    np.testing.assert_array_equal(outs[torch.float32][2], outs[torch.float64][2])
     err = np.abs(outs[torch.float32][0] - outs[torch.float64][0])
     assert err.max() < 1e-3, err.max()
 
 
-def test_config_changes_reach_the_port(terrain):
+@pytest.mark.parametrize("change", [
+    dict(kp_z=90.0, swing_kp=150.0, press_depth=0.03),
+    dict(reach=0.75), dict(step_speed=0.3), dict(step_jump=0.3), dict(step_lookahead=0.3),
+    dict(accel=3.0), dict(period=0.4), dict(period_slope=0.3),
+], ids=lambda c: "+".join(c))
+def test_config_changes_reach_the_port(terrain, change):
     """A config field the numpy controller reads is read by the port too (the check fails if
-    one of them ignores it): the outputs move together."""
+    one of them ignores it): each change moves the numpy outputs (on some tick), and the port's
+    with them. The robots stand on a stairs plateau with a step less than 1 m (but more than
+    0.3 m) ahead of their front feet."""
     n = 8
     rng = np.random.default_rng(6)
     robot = ROBOTS["anymal_c"]
     qpos = np.tile(np.r_[4.0, 4.0, 0.6, 1, 0, 0, 0, robot.default_joint_pos], (n, 1))
     qpos[:, 7:] += rng.normal(scale=0.1, size=(n, 12))
     qvel = rng.normal(scale=0.2, size=(n, 18))
-    base = CONFIGS["default"]
+    base = replace(CONFIGS["default"], period=0.3, period_slope=0.1, **STEPS)
     outs = []
-    for cfg in (base, replace(base, kp_z=90.0, swing_kp=150.0, press_depth=0.03)):
+    for cfg in (base, replace(base, **change)):
         cn = C.TrotController(robot, np.ones(n), terrain.height_at, config=cfg)
         ct = CT.TrotController(robot, np.ones(n), CT.TorchHeightField(terrain), config=cfg)
         cn.reset(qpos)
         ct.reset(t64(qpos))
-        for _ in range(25):
+        us = []
+        for _ in range(40):  # 0.8 s: standing, speed ramp, slowing down for the step
             u, ut = cn(qpos, qvel), ct(t64(qpos), t64(qvel))
-        assert_same(cn, ct, u, ut)
-        outs.append(u)
+            assert_same(cn, ct, u, ut)
+            us.append(u)
+        outs.append(np.stack(us))
     assert np.abs(outs[0] - outs[1]).max() > 1e-3
