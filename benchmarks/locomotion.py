@@ -94,10 +94,19 @@ def controller_config(overrides: list[str]) -> ControllerConfig:
     changes = {}
     for item in overrides:
         name, _, value = item.partition("=")
-        if not hasattr(cfg, name) or not value:
-            raise SystemExit(f"--set {item!r}: expected FIELD=VALUE with a ControllerConfig field")
-        kind = type(getattr(cfg, name))
-        changes[name] = value.lower() in ("1", "true", "yes") if kind is bool else kind(value)
+        kind = type(getattr(cfg, name, None))
+        if kind not in (bool, int, float) or not value:
+            raise SystemExit(f"--set {item!r}: expected FIELD=VALUE with a number or bool "
+                             "field of ControllerConfig")
+        if kind is bool:
+            if value.lower() not in ("1", "true", "yes", "0", "false", "no"):
+                raise SystemExit(f"--set {item!r}: expected true or false")
+            changes[name] = value.lower() in ("1", "true", "yes")
+            continue
+        try:
+            changes[name] = kind(value)
+        except ValueError:
+            raise SystemExit(f"--set {item!r}: {value!r} is not a {kind.__name__}") from None
     return dataclasses.replace(cfg, **changes)
 
 

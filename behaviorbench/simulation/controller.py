@@ -37,7 +37,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .gait import TROT_OFFSETS, swing_position
+from .gait import TROT_OFFSETS, gait_phase, swing_position
 from .robots import ROBOTS, RobotSpec
 
 HeightFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
@@ -249,6 +249,10 @@ class TrotController:
         self.period = self._period(self.v_cmd)                          # (n,) s
         self.cycle = np.zeros(self.n)         # gait cycles since the end of the standing start
         self.v_gait = self.v_cmd.copy()       # m/s, speed the cadence follows (capped on steps)
+        # _steps_near's sample offsets (heading frame): (K,) m along, (3,) m across
+        xf, xh = self.nominal_feet[0, 0], self.nominal_feet[2, 0]
+        self._step_s = np.arange(xh - 0.2, xf + self.cfg.step_lookahead, 0.05)
+        self._step_lat = np.array([-1.0, 0.0, 1.0]) * abs(self.nominal_feet[0, 1])
         self.y_ref = np.zeros(self.n)
         self.swing_start = np.zeros((self.n, 4, 3))
         self.swing_target = np.zeros((self.n, 4, 3))
@@ -301,15 +305,12 @@ class TrotController:
         """(n,) bool: the height map has a step (a jump above ``step_jump`` m between samples
         0.05 m apart) along the feet's lines, from behind the hind feet to ``step_lookahead`` m
         ahead of the front feet."""
-        cfg = self.cfg
-        xf, xh = self.nominal_feet[0, 0], self.nominal_feet[2, 0]
-        s = np.arange(xh - 0.2, xf + cfg.step_lookahead, 0.05)           # (K,) m along heading
-        lat = np.array([-1.0, 0.0, 1.0]) * abs(self.nominal_feet[0, 1])   # (3,) m across
+        s, lat = self._step_s, self._step_lat
         c, sn = np.cos(yaw)[:, None, None], np.sin(yaw)[:, None, None]
         x = pos[:, 0, None, None] + c * s[None, None, :] - sn * lat[None, :, None]
         y = pos[:, 1, None, None] + sn * s[None, None, :] + c * lat[None, :, None]
         h = self.height_fn(x, y)                                           # (n, 3, K)
-        return (np.abs(np.diff(h, axis=-1)) > cfg.step_jump).any(axis=(1, 2))
+        return (np.abs(np.diff(h, axis=-1)) > self.cfg.step_jump).any(axis=(1, 2))
 
     def _safe_foothold(self, xy: np.ndarray) -> np.ndarray:
         """Move footholds (n, 4, 2) along x to the nearest spot whose surroundings have no height
@@ -351,7 +352,7 @@ class TrotController:
         # --- trot clock
         t_gait = np.maximum(self.t - cfg.stand_time, 0.0)
         standing = self.t < cfg.stand_time
-        phase = np.mod(self.cycle[:, None] + np.asarray(cfg.gait_offsets), 1.0)  # (n, 4)
+        phase = gait_phase(self.cycle, np.asarray(cfg.gait_offsets))         # (n, 4)
         stance = (phase < cfg.duty) | standing[:, None]
         t_swing = ((1.0 - cfg.duty) * self.period)[:, None]            # (n, 1) s
         t_stance = (cfg.duty * self.period)[:, None]

@@ -89,10 +89,10 @@ def flat_ground(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 
 
 # ----------------------------------------------------------------------------- gait
-def gait_phase(t: torch.Tensor, period: torch.Tensor, offsets: torch.Tensor) -> torch.Tensor:
-    """:func:`~behaviorbench.simulation.gait.gait_phase`: phases in [0, 1) (n, 4) from times
-    ``t`` (n,) s, ``period`` (n,) s and per-leg ``offsets`` (4,)."""
-    return torch.remainder(t[:, None] / period.reshape(-1, 1) + offsets[None, :], 1.0)
+def gait_phase(cycles: torch.Tensor, offsets: torch.Tensor) -> torch.Tensor:
+    """:func:`~behaviorbench.simulation.gait.gait_phase`: phases in [0, 1) (n, 4) from the gait
+    cycles elapsed ``cycles`` (n,) and per-leg ``offsets`` (4,)."""
+    return torch.remainder(cycles[:, None] + offsets[None, :], 1.0)
 
 
 def smoothstep(s: torch.Tensor) -> torch.Tensor:
@@ -391,7 +391,7 @@ class TrotController:
         # --- trot clock (float64, see __init__)
         t_gait64 = torch.clamp(self.t - cfg.stand_time, min=0.0)
         standing = self.t < cfg.stand_time
-        phase64 = torch.remainder(self.cycle[:, None] + self._offsets64, 1.0)  # (n, 4)
+        phase64 = gait_phase(self.cycle, self._offsets64)                 # (n, 4)
         stance = (phase64 < cfg.duty) | standing[:, None]
         t_gait, phase = t_gait64.to(self.dtype), phase64.to(self.dtype)
         period = self.period.to(self.dtype)   # this tick's (before the step-speed update)

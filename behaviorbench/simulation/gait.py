@@ -11,10 +11,10 @@ import numpy as np
 TROT_OFFSETS = np.array([0.0, 0.5, 0.5, 0.0])  # fraction of a period, per leg (LF, RF, LH, RH)
 
 
-def gait_phase(t: np.ndarray, period, offsets: np.ndarray = TROT_OFFSETS) -> np.ndarray:
-    """Leg phases in [0, 1), shape (n, 4), from times ``t`` (n,) s and the gait ``period``
-    (scalar or (n,)) s."""
-    return np.mod(t[:, None] / np.reshape(period, (-1, 1)) + offsets[None, :], 1.0)
+def gait_phase(cycles: np.ndarray, offsets: np.ndarray = TROT_OFFSETS) -> np.ndarray:
+    """Leg phases in [0, 1), shape (n, 4), from the gait cycles elapsed ``cycles`` (n,) (time
+    integrated over ``1 / period``, so the period may change from tick to tick)."""
+    return np.mod(cycles[:, None] + offsets[None, :], 1.0)
 
 
 def smoothstep(s: np.ndarray) -> np.ndarray:

@@ -42,7 +42,7 @@ def test_rotation_helpers_roundtrip():
 
 
 def test_trot_phases_and_swing_endpoints():
-    ph = gait_phase(np.array([0.0, 0.1]), 0.4)
+    ph = gait_phase(np.array([0.0, 0.25]))
     assert ph.shape == (2, 4)
     np.testing.assert_allclose(ph[0], [0.0, 0.5, 0.5, 0.0])  # diagonal pairs in phase
     start, target = np.array([[0.0, 0.0, 0.0]]), np.array([[0.3, 0.1, 0.2]])
