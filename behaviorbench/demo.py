@@ -21,8 +21,8 @@ from rich.console import Console
 console = Console()
 
 DEMO_MODELS = ("bams", "pca")  # the model and the baseline the demo compares
-#: BAMS epochs; None = the BAMSConfig default (100 epochs of batch 8, ~8 min on 2 CPU cores, so
-#: `make demo` takes ~11-12 min end to end; the paper trains 500 epochs of batch 32)
+#: BAMS epochs; None = the BAMSConfig default (100 epochs of batch 8, ~7 min on 2 CPU cores, so
+#: `make demo` takes ~9 min end to end (518 s measured); the paper trains 500 epochs of batch 32)
 DEMO_EPOCHS: int | None = None
 
 
