@@ -13,7 +13,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -91,6 +91,15 @@ def run_shard(path: str, backend: str, plans: list[RunPlan], task: ShardTask,
 # ----------------------------------------------------------------------------- checks
 
 
+def controller_record() -> dict:
+    """The locomotion controller's parameters (``ControllerConfig`` defaults, which every
+    backend walks the robots with), as stored in a store's ``controller`` root attribute: the
+    generator version does not change when the controller is retuned, this record does."""
+    from behaviorbench.simulation.controller import ControllerConfig
+
+    return _jsonable(asdict(ControllerConfig()))
+
+
 def preflight(out: Path, cfg: GenerationConfig, *, resume: bool, overwrite: bool) -> str:
     """Check the target before anything is written. Returns "new", "resume" or "complete".
 
@@ -115,6 +124,11 @@ def preflight(out: Path, cfg: GenerationConfig, *, resume: bool, overwrite: bool
         if attrs.get("config") != _jsonable(cfg.to_dict()):
             diff = _config_diff(attrs.get("config", {}), _jsonable(cfg.to_dict()))
             raise ConfigError(f"{out} holds a store with another config ({diff})")
+        if attrs.get("controller") != controller_record():
+            diff = _config_diff(attrs.get("controller") or {}, controller_record())
+            raise ConfigError(f"{out} was started by another version of the locomotion "
+                              f"controller ({diff or 'not recorded'}); resuming would mix "
+                              f"gaits: use --overwrite")
         _check_writable(out)
         if attrs.get("status") == store.STATUS_COMPLETE:
             return "complete"
@@ -184,7 +198,7 @@ def generate(out: str | os.PathLike, cfg: GenerationConfig, *, workers: int = 1,
     if state == "new":
         if out.exists():
             shutil.rmtree(out)
-        store.create_root(out, conf)
+        store.create_root(out, conf, {"controller": controller_record()})
         store.create_staging(out, cfg.n_attempted, cfg.n_frames, cfg.shard_size)
     else:
         store.clean_partial_files(store.staging_path(out))
@@ -204,4 +218,5 @@ def generate(out: str | os.PathLike, cfg: GenerationConfig, *, workers: int = 1,
         sim_s += res["n"] * cfg.episode_s
         if progress:
             progress(done, total, sim_s)
-    return store.finalize(out, conf, keep_failures=cfg.keep_failures, layout=layout)
+    return store.finalize(out, conf, keep_failures=cfg.keep_failures, layout=layout,
+                          extra_attrs={"controller": controller_record()})

@@ -145,10 +145,11 @@ def root_attributes(config: Mapping, status: str) -> dict:
     }
 
 
-def create_root(path: Path, config: Mapping) -> zarr.Group:
-    """Create a new store at ``path`` in status ``generating``."""
-    return zarr.open_group(str(path), mode="w", zarr_format=3,
-                           attributes=root_attributes(config, STATUS_GENERATING))
+def create_root(path: Path, config: Mapping, extra_attrs: Mapping | None = None) -> zarr.Group:
+    """Create a new store at ``path`` in status ``generating`` (root attributes plus
+    ``extra_attrs``)."""
+    attrs = {**root_attributes(config, STATUS_GENERATING), **dict(extra_attrs or {})}
+    return zarr.open_group(str(path), mode="w", zarr_format=3, attributes=attrs)
 
 
 def open_root(path: Path, mode: str = "r") -> zarr.Group:

@@ -7,19 +7,21 @@ No learning and no downloaded weights. Per control tick (50 Hz) and for ``n`` ro
 2. **Footholds** (Raibert heuristic in the heading frame): nominal foot position under the body
    shifted by ``v_des * T_stance / 2`` plus velocity feedback ``k_raibert * (v - v_des)``. The
    foothold height comes from the terrain heightmap; footholds close to a height edge (a stair
-   nose, an obstacle side) are moved to the nearest flat spot.
+   nose, an obstacle side), or where the shank or thigh would touch the terrain during the
+   coming stance (knee placed by planar IK from the predicted hip positions), are moved to the
+   nearest spot clear of both.
 3. **Swing trajectories**: lift, travel at an apex above the highest terrain between lift-off
    and touch-down (+ clearance), descend.
 4. **Body reference**: forward at the command velocity (capped at ``step_speed``, with a slower
-   cadence, where the height map shows steps within ``step_lookahead``: stairs, obstacles),
+   cadence, where the height map shows a flight of stairs within ``step_lookahead``),
    lateral drift and heading corrected,
    height and pitch following the local ground plane under the feet.
 5. **Joint targets** by one damped Gauss-Newton IK step per leg from the current angles
    (:class:`LegModel`, the same kinematics as :class:`RobotSpec`), on targets kept within
    ``reach`` of the leg length (a stretched leg passes the straight-knee singularity and its knee
-   flips to the other branch): swing legs track the swing
-   trajectory ``lead_ticks`` ahead; stance legs keep their feet where they are while the body
-   moves to its reference one tick ahead.
+   flips to the other branch): swing legs track the swing trajectory ``lead_ticks`` ahead, with
+   abduction targets within ``haa_limit``; stance legs keep their feet where they are while the
+   body moves to its reference one tick ahead.
 6. **Stance forces**: a desired body wrench (gravity + height/velocity/attitude feedback) is
    distributed over the stance feet by regularised least squares and mapped to joint torques
    by ``-J^T f``.
@@ -65,11 +67,14 @@ class ControllerConfig:
     edge_margin: float = 0.07         # m, keep footholds this far from a height edge
     knee_margin: float = 0.07         # m, edge-free distance on the knee side of a foothold
     edge_jump: float = 0.03           # m, height difference that counts as an edge
+    leg_clearance: float = 0.08       # m, footholds whose stance would bring a shank or thigh
+                                      # this close to the terrain are avoided (0: off)
     height_offset: float = 0.02       # m, added to the robot's nominal base height
     pitch_gain: float = 0.6           # fraction of the ground-plane pitch the body follows
-    step_speed: float = 0.0           # m/s, speed cap while the map shows steps nearby (0: off)
+    step_speed: float = 0.5           # m/s, speed cap while the map shows stairs nearby (0: off)
     step_jump: float = 0.08           # m, height change over 0.05 m of map that counts as a step
-    step_lookahead: float = 1.0       # m, steps this far ahead of the front feet slow the robot
+    step_lookahead: float = 2.5       # m, stairs this far ahead of the front feet slow the robot
+    step_count: int = 3               # steps of one sign on a foot line that count (1: any step)
     accel: float = 1.0                # m/s^2, rate of change of the speed reference
     kp_y: float = 1.0                 # 1/s, lateral position -> lateral velocity reference
     ki_v: float = 1.0                 # 1/s, integral gain of the forward-velocity error
@@ -80,9 +85,10 @@ class ControllerConfig:
     kp_att: float = 80.0              # 1/s^2, roll/pitch/yaw angle error -> angular acceleration
     kd_att: float = 30.0              # 1/s
     ki_att: float = 1.0               # 1/s, integral gain of the attitude error (x kp_att)
-    inertia: tuple[float, float, float] = (1.0, 2.5, 2.5)  # kg m^2, body inertia used by wrench
+    inertia: tuple[float, float, float] = (3.0, 2.5, 2.5)  # kg m^2, body inertia used by wrench
     ik_damping: float = 0.01          # m, damping of the least-squares IK step
     reach: float = 0.93               # fraction of the full leg length (HFE-foot) targets stay in
+    haa_limit: float = 0.35           # rad, swing legs' |HAA| targets are clipped to this (0: off)
     decoupled_wrench: bool = False    # vertical f: Fz, roll, pitch; horizontal f: Fx, Fy, yaw
     force_reg: float = 0.01           # least-squares regulariser (relative)
     friction: float = 0.6             # friction-cone coefficient used to clip stance forces
@@ -245,6 +251,13 @@ class TrotController:
         self.nominal_feet[:, 1] = np.sign(self.nominal_feet[:, 1]) * np.maximum(
             np.abs(self.robot.hip_positions[:, 1]) + 0.05, np.abs(self.nominal_feet[:, 1]) - 0.05)
         self.body_height = self.robot.nominal_base_height + self.cfg.height_offset
+        # sagittal leg geometry for _leg_hits: HFE points (4, 3) m, thigh and shank lengths m
+        # in the x-z plane, knee side (+1: the knee bends forward, hind legs)
+        self._hfe = self.legs.centers[:, 1]
+        kfe = self.legs.centers[:, 2]
+        self._thigh = float(np.linalg.norm((kfe - self._hfe)[0, [0, 2]]))
+        self._shank = float(np.linalg.norm((self.legs.foot0 - kfe)[0, [0, 2]]))
+        self._knee_side = -np.sign(self.robot.default_joint_pos[1::3])
         self.t = np.zeros(self.n)
         self.period = self._period(self.v_cmd)                          # (n,) s
         self.cycle = np.zeros(self.n)         # gait cycles since the end of the standing start
@@ -302,20 +315,62 @@ class TrotController:
         return np.clip(self.cfg.period - self.cfg.period_slope * (v - 1.0), 0.3, 0.5)
 
     def _steps_near(self, pos: np.ndarray, yaw: np.ndarray) -> np.ndarray:
-        """(n,) bool: the height map has a step (a jump above ``step_jump`` m between samples
-        0.05 m apart) along the feet's lines, from behind the hind feet to ``step_lookahead`` m
-        ahead of the front feet."""
+        """(n,) bool: the height map has ``step_count`` steps of one sign (jumps above
+        ``step_jump`` m between samples 0.05 m apart, all up or all down) on one of the feet's
+        lines, from behind the hind feet to ``step_lookahead`` m ahead of the front feet: with
+        1 any step (stairs, obstacles), with 3 a flight of stairs."""
         s, lat = self._step_s, self._step_lat
         c, sn = np.cos(yaw)[:, None, None], np.sin(yaw)[:, None, None]
         x = pos[:, 0, None, None] + c * s[None, None, :] - sn * lat[None, :, None]
         y = pos[:, 1, None, None] + sn * s[None, None, :] + c * lat[None, :, None]
         h = self.height_fn(x, y)                                           # (n, 3, K)
-        return (np.abs(np.diff(h, axis=-1)) > self.cfg.step_jump).any(axis=(1, 2))
+        d = np.diff(h, axis=-1)
+        up, down = (d > self.cfg.step_jump).sum(-1), (d < -self.cfg.step_jump).sum(-1)
+        return (np.maximum(up, down) >= self.cfg.step_count).any(-1)
 
-    def _safe_foothold(self, xy: np.ndarray) -> np.ndarray:
+    def _leg_hits(self, cx: np.ndarray, cy: np.ndarray, cz: np.ndarray, hip_x: np.ndarray,
+                  hip_z: np.ndarray) -> np.ndarray:
+        """(n, 4, K) bool: with the foot-sphere centre at candidate footholds (cx, cy, cz)
+        (n, 4, K) m and the HFE joint at (hip_x, hip_z) (n, 4) m (world, sagittal plane), a
+        point of the shank or the lower thigh comes within ``leg_clearance`` m of the terrain.
+        The knee is placed by planar two-link IK, on the side it bends to (front legs behind the
+        hip-foot line, hind legs ahead of it)."""
+        l1, l2 = self._thigh, self._shank
+        dx, dz = cx - hip_x[..., None], cz - hip_z[..., None]
+        d = np.clip(np.sqrt(dx * dx + dz * dz), 1e-6, l1 + l2 - 1e-6)
+        ux, uz = dx / d, dz / d
+        a = (l1 * l1 - l2 * l2 + d * d) / (2 * d)
+        h = np.sqrt(np.maximum(l1 * l1 - a * a, 0.0)) * self._knee_side[None, :, None]
+        kx = hip_x[..., None] + a * ux - h * uz
+        kz = hip_z[..., None] + a * uz + h * ux
+        hit = np.zeros(cx.shape, dtype=bool)
+        for f in (0.25, 0.5, 0.75, 1.0, 1.25):   # along the shank from the foot, then the thigh
+            px = cx + f * (kx - cx) if f <= 1.0 else kx + (f - 1.0) * (hip_x[..., None] - kx)
+            pz = cz + f * (kz - cz) if f <= 1.0 else kz + (f - 1.0) * (hip_z[..., None] - kz)
+            hit |= pz - self.height_fn(px, cy) < self.cfg.leg_clearance
+        return hit
+
+    def _hips_ahead(self, pos: np.ndarray, yaw: np.ndarray, v: np.ndarray,
+                    t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """World x and z (n, 4) m of the HFE joints after the body has moved ``t`` (n,) s at
+        ``v`` (n,) m/s along x, at its reference height and pitch over the terrain there
+        (robots walk along +x; footholds are searched along x)."""
+        ahead = pos.copy()
+        ahead[:, 0] += v * t
+        ground, pitch = self._ground_plane(ahead, yaw)
+        pitch = self.cfg.pitch_gain * pitch
+        hx = self._hfe[None, :, 0]
+        hip_x = ahead[:, None, 0] + hx * np.cos(pitch)[:, None]
+        hip_z = (ground + self.body_height)[:, None] - hx * np.sin(pitch)[:, None]
+        return hip_x, hip_z
+
+    def _safe_foothold(self, xy: np.ndarray, hips=()) -> np.ndarray:
         """Move footholds (n, 4, 2) along x to the nearest spot whose surroundings have no height
         edge: ``edge_margin`` m ahead/aside and ``knee_margin`` m on the knee side (behind front
-        feet, ahead of hind feet: the shanks slope that way and hit stair noses). (n, 4, 2)."""
+        feet, ahead of hind feet: the shanks slope that way and hit stair noses). With ``hips``,
+        pairs of HFE positions (x, z) (n, 4) m over the coming stance (:meth:`_hips_ahead`),
+        spots where a shank or thigh would pass within ``leg_clearance`` of the terrain
+        (:meth:`_leg_hits`) are avoided too, unless every candidate has that. (n, 4, 2)."""
         cfg = self.cfg
         shifts = np.array([0.0, -0.04, 0.04, -0.08, 0.08, -0.12, 0.12, -0.16, 0.16, -0.2])  # m
         cx = xy[..., None, 0] + shifts                                  # (n, 4, K)
@@ -328,6 +383,12 @@ class TrotController:
         for ox, oy in ((front, 0.0), (-back, 0.0), (-0.5 * back, 0.0), (0.5 * front, 0.0),
                        (0.0, m), (0.0, -m)):
             bad |= np.abs(self.height_fn(cx + ox, cy + oy) - h0) > cfg.edge_jump
+        if len(hips):  # and the shanks clear of stair noses over the stance
+            cz = h0 + self.robot.foot_radius
+            leg_bad = bad.copy()
+            for hip_x, hip_z in hips:
+                leg_bad |= self._leg_hits(cx, cy, cz, hip_x, hip_z)
+            bad = np.where(leg_bad.all(-1, keepdims=True), bad, leg_bad)
         first = np.argmax(~bad, axis=-1)                                # first good candidate
         first = np.where(bad.all(-1), 0, first)
         out = xy.copy()
@@ -395,7 +456,11 @@ class TrotController:
             hy = pos[:, None, 1] + s[:, None] * nom[..., 0] + c[:, None] * nom[..., 1]
             shift = np.clip(shift, -cfg.max_step, cfg.max_step)
             tgt_xy = np.stack([hx, hy], -1) + shift
-            tgt_xy = self._safe_foothold(tgt_xy)
+            hips = ()
+            if cfg.leg_clearance > 0:  # HFE joints at touch-down and at lift-off
+                hips = (self._hips_ahead(pos, yaw, v_des[:, 0], t_swing[:, 0]),
+                        self._hips_ahead(pos, yaw, v_des[:, 0], (t_swing + t_stance)[:, 0]))
+            tgt_xy = self._safe_foothold(tgt_xy, hips)
             tgt_z = self.height_fn(tgt_xy[..., 0], tgt_xy[..., 1]) + rb.foot_radius
             start = feet_w
             # highest terrain along the swing path (+ around it)
@@ -448,6 +513,9 @@ class TrotController:
         jjt = jac_b @ jac_b.swapaxes(-1, -2) + cfg.ik_damping ** 2 * np.eye(3)
         dq = (jac_b.swapaxes(-1, -2) @ np.linalg.solve(jjt, err[..., None]))[..., 0]
         q_des = q + np.clip(dq, -0.5, 0.5).reshape(n, 12)
+        if cfg.haa_limit > 0:  # swing legs: abduction targets within +-haa_limit
+            q_des[:, 0::3] = np.where(support, q_des[:, 0::3],
+                                      np.clip(q_des[:, 0::3], -cfg.haa_limit, cfg.haa_limit))
 
         # --- stance force distribution
         acc = np.zeros((n, 3))

@@ -262,6 +262,14 @@ class TrotController:
         self.nominal_feet = self._t(nominal)
         self._pitch_dx = float(nominal[:2, 0].mean() - nominal[2:, 0].mean())  # m
         self.body_height = self.robot.nominal_base_height + self.cfg.height_offset
+        # sagittal leg geometry for _leg_hits (see the numpy class)
+        centers = np.stack([k.centers for k in self.robot.kinematics])   # (4, 3, 3) m
+        hfe, kfe = centers[:, 1], centers[:, 2]
+        foot0 = np.stack([k.foot0 for k in self.robot.kinematics])
+        self._hfe_x = self._t(hfe[:, 0])                                  # (4,) m
+        self._thigh = float(np.linalg.norm((kfe - hfe)[0, [0, 2]]))
+        self._shank = float(np.linalg.norm((foot0 - kfe)[0, [0, 2]]))
+        self._knee_side = self._t(-np.sign(self.robot.default_joint_pos[1::3]))[None, :, None]
         # the gait clock (t, cycle, period, v_gait) is float64 whatever ``dtype``: a float32
         # clock summed over thousands of ticks drifts, and its stance/swing switches would fall
         # on other ticks than numpy's
@@ -343,18 +351,54 @@ class TrotController:
         return torch.clamp(self.cfg.period - self.cfg.period_slope * (v - 1.0), 0.3, 0.5)
 
     def _steps_near(self, pos: torch.Tensor, yaw: torch.Tensor) -> torch.Tensor:
-        """(n,) bool: the height map has a step (a jump above ``step_jump`` m between samples
-        0.05 m apart) along the feet's lines (see the numpy method)."""
+        """(n,) bool: the height map has ``step_count`` steps of one sign along one of the
+        feet's lines (see the numpy method)."""
         s, lat = self._step_s, self._step_lat
         c, sn = torch.cos(yaw)[:, None, None], torch.sin(yaw)[:, None, None]
         x = pos[:, 0, None, None] + c * s[None, None, :] - sn * lat[None, :, None]
         y = pos[:, 1, None, None] + sn * s[None, None, :] + c * lat[None, :, None]
         h = self.height_fn(x, y)                                           # (n, 3, K)
-        return (torch.abs(torch.diff(h, dim=-1)) > self.cfg.step_jump).flatten(1).any(1)
+        d = torch.diff(h, dim=-1)
+        up = (d > self.cfg.step_jump).sum(-1)
+        down = (d < -self.cfg.step_jump).sum(-1)
+        return (torch.maximum(up, down) >= self.cfg.step_count).any(-1)
 
-    def _safe_foothold(self, xy: torch.Tensor) -> torch.Tensor:
+    def _leg_hits(self, cx: torch.Tensor, cy: torch.Tensor, cz: torch.Tensor,
+                  hip_x: torch.Tensor, hip_z: torch.Tensor) -> torch.Tensor:
+        """(n, 4, K) bool: a shank or lower-thigh point of a leg standing on a candidate
+        foothold comes within ``leg_clearance`` m of the terrain (see the numpy method)."""
+        l1, l2 = self._thigh, self._shank
+        dx, dz = cx - hip_x[..., None], cz - hip_z[..., None]
+        d = torch.clamp(torch.sqrt(dx * dx + dz * dz), 1e-6, l1 + l2 - 1e-6)
+        ux, uz = dx / d, dz / d
+        a = (l1 * l1 - l2 * l2 + d * d) / (2 * d)
+        h = torch.sqrt(torch.clamp(l1 * l1 - a * a, min=0.0)) * self._knee_side
+        kx = hip_x[..., None] + a * ux - h * uz
+        kz = hip_z[..., None] + a * uz + h * ux
+        hit = torch.zeros(cx.shape, dtype=torch.bool, device=self.device)
+        for f in (0.25, 0.5, 0.75, 1.0, 1.25):   # along the shank from the foot, then the thigh
+            px = cx + f * (kx - cx) if f <= 1.0 else kx + (f - 1.0) * (hip_x[..., None] - kx)
+            pz = cz + f * (kz - cz) if f <= 1.0 else kz + (f - 1.0) * (hip_z[..., None] - kz)
+            hit |= pz - self.height_fn(px, cy) < self.cfg.leg_clearance
+        return hit
+
+    def _hips_ahead(self, pos: torch.Tensor, yaw: torch.Tensor, v: torch.Tensor,
+                    t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """World x and z (n, 4) m of the HFE joints after the body has moved ``t`` (n,) s at
+        ``v`` (n,) m/s along x (see the numpy method)."""
+        ahead = pos.clone()
+        ahead[:, 0] += v * t
+        ground, pitch = self._ground_plane(ahead, yaw)
+        pitch = self.cfg.pitch_gain * pitch
+        hx = self._hfe_x[None, :]
+        hip_x = ahead[:, None, 0] + hx * torch.cos(pitch)[:, None]
+        hip_z = (ground + self.body_height)[:, None] - hx * torch.sin(pitch)[:, None]
+        return hip_x, hip_z
+
+    def _safe_foothold(self, xy: torch.Tensor, hips=()) -> torch.Tensor:
         """Move footholds (n, 4, 2) along x to the nearest spot whose surroundings have no
-        height edge (see the numpy method). (n, 4, 2)."""
+        height edge, and with ``hips`` whose stance keeps the leg clear of the terrain (see
+        the numpy method). (n, 4, 2)."""
         cfg = self.cfg
         shifts = self._shifts                                             # (K,) m
         cx = xy[..., None, 0] + shifts                                    # (n, 4, K)
@@ -366,6 +410,12 @@ class TrotController:
         for ox, oy in ((front, 0.0), (-back, 0.0), (-0.5 * back, 0.0), (0.5 * front, 0.0),
                        (0.0, m), (0.0, -m)):
             bad |= torch.abs(self.height_fn(cx + ox, cy + oy) - h0) > cfg.edge_jump
+        if len(hips):  # and the shanks clear of stair noses over the stance
+            cz = h0 + self.robot.foot_radius
+            leg_bad = bad.clone()
+            for hip_x, hip_z in hips:
+                leg_bad |= self._leg_hits(cx, cy, cz, hip_x, hip_z)
+            bad = torch.where(leg_bad.all(-1, keepdim=True), bad, leg_bad)
         k = shifts.shape[0]
         idx = torch.arange(k, device=self.device).expand(cx.shape)
         first = torch.where(bad, k, idx).min(-1).values                  # first good candidate
@@ -438,7 +488,11 @@ class TrotController:
         hy = pos[:, None, 1] + s[:, None] * nom[..., 0] + c[:, None] * nom[..., 1]
         shift = torch.clamp(shift, -cfg.max_step, cfg.max_step)
         tgt_xy = torch.stack([hx, hy], -1) + shift
-        tgt_xy = self._safe_foothold(tgt_xy)
+        hips = ()
+        if cfg.leg_clearance > 0:  # HFE joints at touch-down and at lift-off
+            hips = (self._hips_ahead(pos, yaw, v_des[:, 0], t_swing[:, 0]),
+                    self._hips_ahead(pos, yaw, v_des[:, 0], (t_swing + t_stance)[:, 0]))
+        tgt_xy = self._safe_foothold(tgt_xy, hips)
         tgt_z = self.height_fn(tgt_xy[..., 0], tgt_xy[..., 1]) + rb.foot_radius
         start = feet_w
         # highest terrain along the swing path (+ around it)
@@ -492,6 +546,10 @@ class TrotController:
         jjt = jac_b @ jac_bt + cfg.ik_damping ** 2 * self._eye3
         dq = (jac_bt @ torch.linalg.solve(jjt, err[..., None]))[..., 0]
         q_des = q + torch.clamp(dq, -0.5, 0.5).reshape(n, 12)
+        if cfg.haa_limit > 0:  # swing legs: abduction targets within +-haa_limit
+            q_des[:, 0::3] = torch.where(support, q_des[:, 0::3],
+                                         torch.clamp(q_des[:, 0::3], -cfg.haa_limit,
+                                                     cfg.haa_limit))
 
         # --- stance force distribution
         acc = self._zeros(n, 3)

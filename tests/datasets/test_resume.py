@@ -12,14 +12,14 @@ import time
 import pytest
 
 from behaviorbench.datasets import ConfigError, load_terrain_dataset, store
-from behaviorbench.datasets.generate import generate
+from behaviorbench.datasets.generate import controller_record, generate
 from behaviorbench.datasets.loader import DatasetError
 from tests.conftest import REPO_ROOT
 from tests.datasets.helpers import synth_config, tree_bytes
 
 SCRIPT = """
 import sys
-from behaviorbench.datasets.generate import generate
+from behaviorbench.datasets.generate import controller_record, generate
 from tests.datasets.helpers import synth_config
 generate(sys.argv[1], synth_config(), workers=2)
 """
@@ -74,7 +74,7 @@ def test_interrupted_finalize_is_redone(tmp_path):
     cfg = synth_config()
     generate(tmp_path / "ref", cfg)
     out = tmp_path / "s"
-    store.create_root(out, cfg.to_dict())
+    store.create_root(out, cfg.to_dict(), {"controller": controller_record()})
     store.create_staging(out, cfg.n_attempted, cfg.n_frames, cfg.shard_size)
     from behaviorbench.datasets.generate import plan_runs, plan_shards, run_shard
 
@@ -87,3 +87,20 @@ def test_interrupted_finalize_is_redone(tmp_path):
     root["features"][:] = 7.0
     generate(out, cfg, resume=True)
     assert tree_bytes(out) == tree_bytes(tmp_path / "ref")
+
+
+@pytest.mark.parametrize("record", [None, "retuned"])
+def test_resume_refuses_a_store_from_another_controller(tmp_path, record):
+    """A store started by another controller version (or one that did not record it) is not
+    resumed: its finished and its new sequences would walk with different gaits."""
+    cfg = synth_config()
+    out = tmp_path / "s"
+    extra = {}
+    if record == "retuned":
+        extra = {"controller": {**controller_record(), "leg_clearance": 0.0}}
+    store.create_root(out, cfg.to_dict(), extra)
+    store.create_staging(out, cfg.n_attempted, cfg.n_frames, cfg.shard_size)
+    with pytest.raises(ConfigError, match="controller.*--overwrite"):
+        generate(out, cfg, resume=True)
+    generate(out, cfg, overwrite=True)                                  # replaced, recorded
+    assert store.read_root_attrs(out)["controller"] == controller_record()

@@ -110,7 +110,7 @@ def test_steps_ahead_slow_the_robot_and_its_cadence():
     def step(x, y):
         return np.where(np.asarray(x) > 2.0, 0.15, 0.0) + 0.0 * np.asarray(y)
 
-    cfg = ControllerConfig(step_speed=0.5)
+    cfg = ControllerConfig(step_speed=0.5, step_count=1, step_lookahead=1.0)
     xs = np.array([-1.0, 1.0, 2.3, 5.0])                  # m: far before, sees it, on it, past
     qpos = np.tile(standing_qpos("anymal_c"), (4, 1))
     qpos[:, 0] = xs
@@ -125,8 +125,106 @@ def test_steps_ahead_slow_the_robot_and_its_cadence():
     assert (ctl.period[1:3] > period0[1:3]).all() and (ctl.period[[0, 3]] == period0[[0, 3]]).all()
     np.testing.assert_allclose(ctl.v_ref, ctl.v_gait)    # the start ramp is over
     off = TrotController("anymal_c", np.full(4, 1.5), height_fn=step,
-                         config=ControllerConfig())      # default: off
+                         config=ControllerConfig())      # default: stairs only, not one step
     off.reset(qpos)
     for _ in range(100):
         off(qpos, np.zeros((4, 18)))
     np.testing.assert_allclose(off.v_ref, 1.5)
+
+
+def _riser(x, y):
+    """A 0.14 m step up at x = 0.1 m (stairs up, the riser ahead of a hind foot)."""
+    return np.where(np.asarray(x) > 0.1, 0.14, 0.0) + 0.0 * np.asarray(y)
+
+
+def test_leg_hits_places_the_knee_as_forward_kinematics():
+    """The planar knee of _leg_hits is the KFE joint of the forward kinematics (default pose on
+    flat ground: no leg point near the ground, so no hit)."""
+    robot = ROBOTS["anymal_c"]
+    ctl = TrotController(robot, np.ones(1), config=ControllerConfig(leg_clearance=0.05))
+    feet = robot.default_foot_positions                                  # (4, 3) base frame
+    z0 = robot.nominal_base_height
+    hits = ctl._leg_hits(feet[None, :, 0, None], feet[None, :, 1, None],
+                         z0 + feet[None, :, 2, None], ctl._hfe[None, :, 0],
+                         np.full((1, 4), z0))
+    assert not hits.any()
+    # the same placement with a clearance above the knee height: every leg hits
+    ctl_high = TrotController(robot, np.ones(1), config=ControllerConfig(leg_clearance=0.4))
+    assert ctl_high._leg_hits(feet[None, :, 0, None], feet[None, :, 1, None],
+                              z0 + feet[None, :, 2, None], ctl._hfe[None, :, 0],
+                              np.full((1, 4), z0)).all()
+    # knee side: front knees behind the hip-foot line, hind knees ahead of it
+    np.testing.assert_array_equal(ctl._knee_side, [-1, -1, 1, 1])
+
+
+def test_leg_clearance_moves_hind_feet_away_from_a_riser():
+    """A hind foot 4 cm behind a 0.14 m riser: its forward-bent shank reaches over the nose, so
+    _leg_hits flags it; 30 cm behind, the leg is clear. _safe_foothold with the stance's hip
+    positions moves such a foothold back, off the riser's foot."""
+    robot = ROBOTS["anymal_c"]
+    cfg = ControllerConfig(leg_clearance=0.08, knee_margin=0.0, edge_margin=0.02)
+    ctl = TrotController(robot, np.ones(1), height_fn=_riser, config=cfg)
+    z_hip = robot.nominal_base_height + cfg.height_offset
+    cx = np.array([0.06, -0.2])[None, None, :].repeat(4, 1)            # (1, 4, 2) m
+    hip_x = cx[..., 0] + 0.1                                             # hip 0.1 m ahead
+    hits = ctl._leg_hits(cx, np.zeros_like(cx), cx * 0 + robot.foot_radius, hip_x,
+                         np.full((1, 4), z_hip))
+    np.testing.assert_array_equal(hits[0, 2:], [[True, False], [True, False]])
+    np.testing.assert_array_equal(hits[0, :2], [[False, False], [False, False]])  # knees back
+    xy = np.zeros((1, 4, 2))
+    xy[..., 0] = 0.04
+    hips = ((np.full((1, 4), 0.14), np.full((1, 4), z_hip)),
+            (np.full((1, 4), -0.06), np.full((1, 4), z_hip)))
+    edge_only = ctl._safe_foothold(xy)
+    with_legs = ctl._safe_foothold(xy, hips)
+    assert (with_legs[0, 2:, 0] < edge_only[0, 2:, 0]).all()             # hind feet moved back
+    for hip_x, hip_z in hips:                                            # and clear there
+        assert not ctl._leg_hits(with_legs[..., 0, None], with_legs[..., 1, None],
+                                 np.full((1, 4, 1), robot.foot_radius), hip_x, hip_z).any()
+    np.testing.assert_allclose(with_legs[0, :2], edge_only[0, :2])      # front legs unchanged
+
+
+def test_swing_haa_targets_stay_within_the_limit():
+    """Abduction targets of swing legs stay within ``haa_limit`` even when the body is rolled far
+    over (a swing foot caught under a nose drove them to the joint's range end); stance legs keep
+    theirs, which hold the roll."""
+    n = 4
+    qpos = np.tile(standing_qpos("anymal_c"), (n, 1))
+    roll = np.array([0.3, 0.5, -0.6, 0.8])
+    qpos[:, 3], qpos[:, 4] = np.cos(roll / 2), np.sin(roll / 2)
+    for limit in (0.2, 0.0):
+        cfg = ControllerConfig(haa_limit=limit, stance_ff=0.0)          # targets only
+        ctl = TrotController("anymal_c", np.ones(n), config=cfg)
+        ctl.reset(qpos)
+        swing_haa, stance_haa = [], []
+        for _ in range(40):                                             # 0.8 s, state held
+            u = ctl(qpos, np.zeros((n, 18)))
+            swing_haa.append(np.abs(u[:, 0::3])[~ctl.was_stance])
+            stance_haa.append(np.abs(u[:, 0::3])[ctl.was_stance])
+        swing_haa, stance_haa = np.concatenate(swing_haa), np.concatenate(stance_haa)
+        assert len(swing_haa) > 0
+        assert (swing_haa.max() <= 0.2 + 1e-12) == (limit > 0), swing_haa.max()
+        assert stance_haa.max() > 0.2                                   # never clipped
+
+
+def test_step_count_tells_stairs_from_single_steps():
+    """With ``step_count`` 3 (the default) a flight of 0.14 m steps 0.31 m apart ahead slows the
+    robot, a single 0.15 m step or a box (up then down) does not; with 1 all three do."""
+    def stairs(x, y):
+        return 0.14 * np.clip(np.floor((np.asarray(x) - 2.0) / 0.31) + 1, 0, 8) + 0.0 * y
+
+    def box(x, y):
+        x = np.asarray(x)
+        return np.where((x > 2.0) & (x < 3.0), 0.15, 0.0) + 0.0 * y
+
+    def step(x, y):
+        return np.where(np.asarray(x) > 2.0, 0.15, 0.0) + 0.0 * np.asarray(y)
+
+    pos = np.array([[1.0, 0.0, 0.5]])
+    for count, expect in ((3, [True, False, False]), (1, [True, True, True])):
+        got = []
+        for fn in (stairs, step, box):
+            ctl = TrotController("anymal_c", np.ones(1), height_fn=fn,
+                                 config=ControllerConfig(step_count=count))
+            got.append(bool(ctl._steps_near(pos, np.zeros(1))[0]))
+        assert got == expect, (count, got)

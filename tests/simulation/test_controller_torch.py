@@ -26,12 +26,15 @@ TOL = 1e-9
 TCFG = TerrainConfig.small(num_rows=2, num_cols=2)
 KINDS = [["pyramid_stairs_up", "discrete_obstacles"],
          ["pyramid_stairs_down", "pyramid_slope_up+noise"]]
-#: the reach clamp and the step slow-down, on (whatever their defaults)
-STEPS = dict(reach=0.85, step_speed=0.5, step_jump=0.08, step_lookahead=1.0, accel=1.0)
+#: the reach clamp and the step slow-down at any step (step_count 1), on (whatever the defaults)
+STEPS = dict(reach=0.85, step_speed=0.5, step_jump=0.08, step_lookahead=1.0, accel=1.0,
+             step_count=1)
 CONFIGS = {
     "default": C.ControllerConfig(),
+    # and the leg-clearance foothold check and the HAA clip off
     "contact_aware+decoupled+vel_ff": C.ControllerConfig(contact_aware=True,
-                                                         decoupled_wrench=True, vel_ff=0.5),
+                                                         decoupled_wrench=True, vel_ff=0.5,
+                                                         leg_clearance=0.0, haa_limit=0.0),
     "reach+step_speed": C.ControllerConfig(**STEPS),
 }
 
@@ -178,6 +181,24 @@ def test_safe_foothold_and_ground_plane(terrain):
     for a, b in zip(cn._ground_plane(pos, yaw), ct._ground_plane(t64(pos), t64(yaw)),
                     strict=True):
         close(a, b, 1e-12)
+    # with the stance's hip positions (leg clearance): hips ahead, leg hits, footholds
+    pos3 = np.column_stack([xy[:, 0, 0] - 0.45, xy[:, 0, 1], np.zeros(n)])
+    v, t = rng.uniform(0.5, 1.5, n), rng.uniform(0.1, 0.4, n)
+    hips = [cn._hips_ahead(pos3, yaw, v, t), cn._hips_ahead(pos3, yaw, v, 2 * t)]
+    hips_t = [ct._hips_ahead(t64(pos3), t64(yaw), t64(v), t64(t)),
+              ct._hips_ahead(t64(pos3), t64(yaw), t64(v), t64(2 * t))]
+    for (ax, az), (bx, bz) in zip(hips, hips_t, strict=True):
+        close(ax, bx, 1e-12)
+        close(az, bz, 1e-12)
+    cz = terrain.height_at(xy[..., 0], xy[..., 1])[..., None] + 0.03
+    hits = cn._leg_hits(xy[..., 0, None], xy[..., 1, None], cz, *hips[0])
+    np.testing.assert_array_equal(
+        ct._leg_hits(t64(xy[..., 0, None]), t64(xy[..., 1, None]), t64(cz), *hips_t[0]).numpy(),
+        hits)
+    assert 0.02 < hits.mean() < 0.98, hits.mean()
+    ref_legs = cn._safe_foothold(xy, hips)
+    close(ref_legs, ct._safe_foothold(t64(xy), hips_t), 1e-12)
+    assert (ref_legs != ref).any()                     # the leg check moved some footholds
 
 
 def test_steps_near_and_period(terrain):
@@ -187,7 +208,8 @@ def test_steps_near_and_period(terrain):
     n = 300
     pos = np.column_stack([rng.uniform(-1, 17, n), rng.uniform(-1, 17, n), np.zeros(n)])
     yaw = rng.uniform(-np.pi, np.pi, n)
-    for kw in (dict(step_lookahead=1.0, step_jump=0.08), dict(step_lookahead=0.3, step_jump=0.2)):
+    for kw in (dict(step_lookahead=1.0, step_jump=0.08), dict(step_lookahead=0.3, step_jump=0.2),
+               dict(step_lookahead=2.5, step_count=3)):
         cfg = C.ControllerConfig(**{**STEPS, **kw})
         cn = C.TrotController("anymal_c", np.ones(n), terrain.height_at, config=cfg)
         ct = CT.TrotController("anymal_c", np.ones(n), CT.TorchHeightField(terrain), config=cfg)
@@ -375,6 +397,7 @@ def test_float32_close_to_float64(terrain, name):
     dict(kp_z=90.0, swing_kp=150.0, press_depth=0.03),
     dict(reach=0.75), dict(step_speed=0.3), dict(step_jump=0.3), dict(step_lookahead=0.3),
     dict(accel=3.0), dict(period=0.4), dict(period_slope=0.3),
+    dict(haa_limit=0.05), dict(inertia=(1.0, 2.5, 2.5)), dict(step_count=3),
 ], ids=lambda c: "+".join(c))
 def test_config_changes_reach_the_port(terrain, change):
     """A config field the numpy controller reads is read by the port too (the check fails if

@@ -13,7 +13,10 @@ from behaviorbench.simulation.rollout import DECIMATION, build_run_model, standi
 from behaviorbench.simulation.scene import foot_geom_ids
 from behaviorbench.simulation.terrain import TerrainConfig, build_terrain
 
-SINK_LIMIT = 0.01  # m; the run model measures about 5 mm
+# m; the run model measures 8 mm (B) and 13 mm (C) at the 1st percentile (5 mm at the 5th),
+# the reference's soft feet 25-26 mm. C's was 10 mm before the controller's roll gain tripled
+# (its stance feet now take larger, more uneven loads).
+SINK_LIMIT = 0.015
 
 
 @pytest.mark.parametrize("robot", ["anymal_b", "anymal_c"])
