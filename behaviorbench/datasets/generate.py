@@ -124,8 +124,9 @@ def preflight(out: Path, cfg: GenerationConfig, *, resume: bool, overwrite: bool
         if attrs.get("config") != _jsonable(cfg.to_dict()):
             diff = _config_diff(attrs.get("config", {}), _jsonable(cfg.to_dict()))
             raise ConfigError(f"{out} holds a store with another config ({diff})")
-        if attrs.get("controller") != controller_record():
-            diff = _config_diff(attrs.get("controller") or {}, controller_record())
+        controller = controller_record()
+        if attrs.get("controller") != controller:
+            diff = _config_diff(attrs.get("controller") or {}, controller)
             raise ConfigError(f"{out} was started by another version of the locomotion "
                               f"controller ({diff or 'not recorded'}); resuming would mix "
                               f"gaits: use --overwrite")

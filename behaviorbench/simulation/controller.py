@@ -160,7 +160,9 @@ class LegModel:
     the same chain as :class:`~behaviorbench.simulation.robots.LegKinematics`).
 
     ``centers`` (4, 3, 3) m and ``axes`` (4, 3, 3): HAA/HFE/KFE joint points and unit axes at
-    q = 0 in the base frame; ``foot0`` (4, 3) m: foot-sphere centre at q = 0."""
+    q = 0 in the base frame; ``foot0`` (4, 3) m: foot-sphere centre at q = 0. Sagittal (x-z)
+    geometry for planar IK: ``thigh`` and ``shank`` m (HFE-KFE and KFE-foot, equal for all
+    legs), ``knee_side`` (4,) (+1: the knee bends forward, hind legs; -1: front legs)."""
 
     def __init__(self, robot: RobotSpec):
         self.centers = np.stack([k.centers for k in robot.kinematics])
@@ -168,6 +170,10 @@ class LegModel:
         self.foot0 = np.stack([k.foot0 for k in robot.kinematics])
         # (4,) m straight-leg HFE-to-foot distance
         self.leg_length = np.linalg.norm(self.foot0 - self.centers[:, 1], axis=-1)
+        hfe, kfe = self.centers[0, 1], self.centers[0, 2]
+        self.thigh = float(np.linalg.norm((kfe - hfe)[[0, 2]]))
+        self.shank = float(np.linalg.norm((self.foot0[0] - kfe)[[0, 2]]))
+        self.knee_side = -np.sign(robot.default_joint_pos[1::3])
 
     def clamp_reach(self, feet: np.ndarray, frac: float) -> np.ndarray:
         """Foot targets (n, 4, 3) m (base frame) pulled towards the HFE joint to at most
@@ -251,13 +257,6 @@ class TrotController:
         self.nominal_feet[:, 1] = np.sign(self.nominal_feet[:, 1]) * np.maximum(
             np.abs(self.robot.hip_positions[:, 1]) + 0.05, np.abs(self.nominal_feet[:, 1]) - 0.05)
         self.body_height = self.robot.nominal_base_height + self.cfg.height_offset
-        # sagittal leg geometry for _leg_hits: HFE points (4, 3) m, thigh and shank lengths m
-        # in the x-z plane, knee side (+1: the knee bends forward, hind legs)
-        self._hfe = self.legs.centers[:, 1]
-        kfe = self.legs.centers[:, 2]
-        self._thigh = float(np.linalg.norm((kfe - self._hfe)[0, [0, 2]]))
-        self._shank = float(np.linalg.norm((self.legs.foot0 - kfe)[0, [0, 2]]))
-        self._knee_side = -np.sign(self.robot.default_joint_pos[1::3])
         self.t = np.zeros(self.n)
         self.period = self._period(self.v_cmd)                          # (n,) s
         self.cycle = np.zeros(self.n)         # gait cycles since the end of the standing start
@@ -335,12 +334,12 @@ class TrotController:
         point of the shank or the lower thigh comes within ``leg_clearance`` m of the terrain.
         The knee is placed by planar two-link IK, on the side it bends to (front legs behind the
         hip-foot line, hind legs ahead of it)."""
-        l1, l2 = self._thigh, self._shank
+        l1, l2 = self.legs.thigh, self.legs.shank
         dx, dz = cx - hip_x[..., None], cz - hip_z[..., None]
         d = np.clip(np.sqrt(dx * dx + dz * dz), 1e-6, l1 + l2 - 1e-6)
         ux, uz = dx / d, dz / d
         a = (l1 * l1 - l2 * l2 + d * d) / (2 * d)
-        h = np.sqrt(np.maximum(l1 * l1 - a * a, 0.0)) * self._knee_side[None, :, None]
+        h = np.sqrt(np.maximum(l1 * l1 - a * a, 0.0)) * self.legs.knee_side[None, :, None]
         kx = hip_x[..., None] + a * ux - h * uz
         kz = hip_z[..., None] + a * uz + h * ux
         hit = np.zeros(cx.shape, dtype=bool)
@@ -359,7 +358,7 @@ class TrotController:
         ahead[:, 0] += v * t
         ground, pitch = self._ground_plane(ahead, yaw)
         pitch = self.cfg.pitch_gain * pitch
-        hx = self._hfe[None, :, 0]
+        hx = self.legs.centers[None, :, 1, 0]                         # HFE x, base frame
         hip_x = ahead[:, None, 0] + hx * np.cos(pitch)[:, None]
         hip_z = (ground + self.body_height)[:, None] - hx * np.sin(pitch)[:, None]
         return hip_x, hip_z

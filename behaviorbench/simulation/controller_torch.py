@@ -31,6 +31,7 @@ import numpy as np
 import torch
 
 from .controller import GRAVITY, ControllerConfig, configure_servos
+from .controller import LegModel as NumpyLegModel
 from .robots import ROBOTS, RobotSpec
 from .terrain import Terrain
 
@@ -169,21 +170,20 @@ def _rotate(v: torch.Tensor, axis: torch.Tensor, angle: torch.Tensor) -> torch.T
 
 class LegModel:
     """:class:`behaviorbench.simulation.controller.LegModel` on tensors: ``centers``
-    (4, 3, 3) m, ``axes`` (4, 3, 3), ``foot0`` (4, 3) m and ``leg_length`` (4,) m in ``dtype``
-    on ``device``."""
+    (4, 3, 3) m, ``axes`` (4, 3, 3), ``foot0`` (4, 3) m, ``leg_length`` (4,) m and
+    ``knee_side`` (4, 1) in ``dtype`` on ``device``; ``thigh``, ``shank`` m floats. Every
+    field is the numpy model's."""
 
     def __init__(self, robot: RobotSpec, dtype: torch.dtype = torch.float64,
                  device: torch.device | str | None = None):
         def t(a):
             return torch.as_tensor(np.asarray(a, dtype=np.float64), device=device).to(dtype)
 
-        centers = np.stack([k.centers for k in robot.kinematics])
-        foot0 = np.stack([k.foot0 for k in robot.kinematics])
-        self.centers = t(centers)
-        self.axes = t(np.stack([k.axes for k in robot.kinematics]))
-        self.foot0 = t(foot0)
-        # (4,) m straight-leg HFE-to-foot distance (computed as numpy does)
-        self.leg_length = t(np.linalg.norm(foot0 - centers[:, 1], axis=-1))
+        legs = NumpyLegModel(robot)
+        self.centers, self.axes, self.foot0 = t(legs.centers), t(legs.axes), t(legs.foot0)
+        self.leg_length = t(legs.leg_length)   # (4,) m straight-leg HFE-to-foot distance
+        self.thigh, self.shank = legs.thigh, legs.shank
+        self.knee_side = t(legs.knee_side)[:, None]
 
     def clamp_reach(self, feet: torch.Tensor, frac: float) -> torch.Tensor:
         """Foot targets (n, 4, 3) m (base frame) pulled towards the HFE joint to at most
@@ -262,14 +262,6 @@ class TrotController:
         self.nominal_feet = self._t(nominal)
         self._pitch_dx = float(nominal[:2, 0].mean() - nominal[2:, 0].mean())  # m
         self.body_height = self.robot.nominal_base_height + self.cfg.height_offset
-        # sagittal leg geometry for _leg_hits (see the numpy class)
-        centers = np.stack([k.centers for k in self.robot.kinematics])   # (4, 3, 3) m
-        hfe, kfe = centers[:, 1], centers[:, 2]
-        foot0 = np.stack([k.foot0 for k in self.robot.kinematics])
-        self._hfe_x = self._t(hfe[:, 0])                                  # (4,) m
-        self._thigh = float(np.linalg.norm((kfe - hfe)[0, [0, 2]]))
-        self._shank = float(np.linalg.norm((foot0 - kfe)[0, [0, 2]]))
-        self._knee_side = self._t(-np.sign(self.robot.default_joint_pos[1::3]))[None, :, None]
         # the gait clock (t, cycle, period, v_gait) is float64 whatever ``dtype``: a float32
         # clock summed over thousands of ticks drifts, and its stance/swing switches would fall
         # on other ticks than numpy's
@@ -367,12 +359,12 @@ class TrotController:
                   hip_x: torch.Tensor, hip_z: torch.Tensor) -> torch.Tensor:
         """(n, 4, K) bool: a shank or lower-thigh point of a leg standing on a candidate
         foothold comes within ``leg_clearance`` m of the terrain (see the numpy method)."""
-        l1, l2 = self._thigh, self._shank
+        l1, l2 = self.legs.thigh, self.legs.shank
         dx, dz = cx - hip_x[..., None], cz - hip_z[..., None]
         d = torch.clamp(torch.sqrt(dx * dx + dz * dz), 1e-6, l1 + l2 - 1e-6)
         ux, uz = dx / d, dz / d
         a = (l1 * l1 - l2 * l2 + d * d) / (2 * d)
-        h = torch.sqrt(torch.clamp(l1 * l1 - a * a, min=0.0)) * self._knee_side
+        h = torch.sqrt(torch.clamp(l1 * l1 - a * a, min=0.0)) * self.legs.knee_side
         kx = hip_x[..., None] + a * ux - h * uz
         kz = hip_z[..., None] + a * uz + h * ux
         hit = torch.zeros(cx.shape, dtype=torch.bool, device=self.device)
@@ -390,7 +382,7 @@ class TrotController:
         ahead[:, 0] += v * t
         ground, pitch = self._ground_plane(ahead, yaw)
         pitch = self.cfg.pitch_gain * pitch
-        hx = self._hfe_x[None, :]
+        hx = self.legs.centers[None, :, 1, 0]                          # HFE x, base frame
         hip_x = ahead[:, None, 0] + hx * torch.cos(pitch)[:, None]
         hip_z = (ground + self.body_height)[:, None] - hx * torch.sin(pitch)[:, None]
         return hip_x, hip_z

@@ -145,16 +145,16 @@ def test_leg_hits_places_the_knee_as_forward_kinematics():
     feet = robot.default_foot_positions                                  # (4, 3) base frame
     z0 = robot.nominal_base_height
     hits = ctl._leg_hits(feet[None, :, 0, None], feet[None, :, 1, None],
-                         z0 + feet[None, :, 2, None], ctl._hfe[None, :, 0],
+                         z0 + feet[None, :, 2, None], ctl.legs.centers[None, :, 1, 0],
                          np.full((1, 4), z0))
     assert not hits.any()
     # the same placement with a clearance above the knee height: every leg hits
     ctl_high = TrotController(robot, np.ones(1), config=ControllerConfig(leg_clearance=0.4))
     assert ctl_high._leg_hits(feet[None, :, 0, None], feet[None, :, 1, None],
-                              z0 + feet[None, :, 2, None], ctl._hfe[None, :, 0],
+                              z0 + feet[None, :, 2, None], ctl.legs.centers[None, :, 1, 0],
                               np.full((1, 4), z0)).all()
     # knee side: front knees behind the hip-foot line, hind knees ahead of it
-    np.testing.assert_array_equal(ctl._knee_side, [-1, -1, 1, 1])
+    np.testing.assert_array_equal(ctl.legs.knee_side, [-1, -1, 1, 1])
 
 
 def test_leg_clearance_moves_hind_feet_away_from_a_riser():
