@@ -28,7 +28,13 @@ from pathlib import Path
 
 os.environ.setdefault("MUJOCO_GL", "egl")
 
-import mujoco  # noqa: E402
+GL_HINT = "try MUJOCO_GL=egl (headless Mesa) or MUJOCO_GL=osmesa"
+try:  # with MUJOCO_GL set, mujoco loads that OpenGL backend on import
+    import mujoco
+except Exception as e:  # noqa: BLE001 - any backend failure: one line, no traceback
+    raise SystemExit(f"render_cell: cannot load OpenGL backend MUJOCO_GL="
+                     f"{os.environ.get('MUJOCO_GL')!r} ({type(e).__name__}: {e}); "
+                     f"{GL_HINT}") from None
 import numpy as np  # noqa: E402
 from locomotion import KINDS, cell_terrain, controller_config  # noqa: E402
 
@@ -66,7 +72,11 @@ def render(args) -> list[Path]:
     robot_geoms = model.geom_bodyid > 0
     model.geom_rgba[robot_geoms] = (0.9, 0.5, 0.1, 1.0)
     model.geom_rgba[~robot_geoms] = (0.3, 0.6, 0.9, 1.0)
-    renderer = mujoco.Renderer(model, 400, 640)
+    try:
+        renderer = mujoco.Renderer(model, 400, 640)
+    except Exception as e:  # no OpenGL context: say which backends to try, before simulating
+        raise SystemExit(f"render_cell: cannot open an OpenGL context with MUJOCO_GL="
+                         f"{os.environ.get('MUJOCO_GL')!r} ({e}); {GL_HINT}") from None
     option = mujoco.MjvOption()
     option.geomgroup[:] = 1
     cam = mujoco.MjvCamera()
