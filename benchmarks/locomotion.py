@@ -70,7 +70,7 @@ def run_cell(args) -> dict:
         slowed = kind.startswith("pyramid_stairs") if controller.step_count > 1 else \
             kind in WALL_KINDS                            # cells the step detection sees
         v_kind = min(v, controller.step_speed) if slowed and controller.step_speed > 0 else v
-        episode = 1.0 + (sub / 2 + 1.0) / v + sub / v_kind + (2.0 if v_kind < v else 0.0)
+        episode = 1.0 + (sub / 2 + 1.0) / v + sub / v_kind + 2.0
         run = RunSpec(robot=robot, command_vel=v, n_robots=seeds, episode_s=episode,
                       terrain=terrain.config, seed=seed + int(1000 * v),
                       max_init_terrain_level=0, spawn_jitter=0.5, controller=controller)

@@ -5,8 +5,9 @@ No learning and no downloaded weights. Per control tick (50 Hz) and for ``n`` ro
 1. **Trot clock** (:mod:`.gait`): diagonal leg pairs alternate stance and swing; the phase
    integrates ``dt / period``, so the cadence can change mid-walk.
 2. **Footholds** (Raibert heuristic in the heading frame): nominal foot position under the body
-   shifted by ``v_des * T_stance / 2`` plus velocity feedback ``k_raibert * (v - v_des)``. The
-   foothold height comes from the terrain heightmap; footholds close to a height edge (a stair
+   (the flat-ground stance tilted with the body's pitch, ``foothold_tilt``) shifted by
+   ``v_des * T_stance / 2`` plus velocity feedback ``k_raibert * (v - v_des)``. The foothold
+   height comes from the terrain heightmap; footholds close to a height edge (a stair
    nose, an obstacle side), or where the shank or thigh would touch the terrain during the
    coming stance (knee placed by planar IK from the predicted hip positions), are moved to the
    nearest spot clear of both.
@@ -57,6 +58,8 @@ class ControllerConfig:
     stand_time: float = 0.3           # s, all feet in stance at the start
     k_raibert: float = 0.2            # s, foothold shift per m/s of velocity error
     foothold_dx: float = 0.0          # m, shift of all nominal footholds along the heading
+    foothold_tilt: float = 0.75       # fraction of the body pitch the nominal stance is rotated
+                                      # by (0: feet at the flat-ground offsets, horizontally)
     max_step: float = 0.35            # m, clip of the foothold shift from nominal (heading frame)
     swing_clearance: float = 0.07     # m, apex above the highest terrain along the swing path
     touchdown_frac: float = 0.85      # fraction of the swing after which the foot is on target
@@ -70,7 +73,7 @@ class ControllerConfig:
     leg_clearance: float = 0.08       # m, footholds whose stance would bring a shank or thigh
                                       # this close to the terrain are avoided (0: off)
     height_offset: float = 0.02       # m, added to the robot's nominal base height
-    pitch_gain: float = 0.6           # fraction of the ground-plane pitch the body follows
+    pitch_gain: float = 1.0           # fraction of the ground-plane pitch the body follows
     step_speed: float = 0.5           # m/s, speed cap while the map shows stairs nearby (0: off)
     step_jump: float = 0.08           # m, height change over 0.05 m of map that counts as a step
     step_lookahead: float = 2.5       # m, stairs this far ahead of the front feet slow the robot
@@ -313,6 +316,17 @@ class TrotController:
         """Trot period (n,) s at speed ``v`` (n,) m/s."""
         return np.clip(self.cfg.period - self.cfg.period_slope * (v - 1.0), 0.3, 0.5)
 
+    def _nominal_stance(self) -> np.ndarray:
+        """Nominal foot positions (n, 4, 2) m in the heading frame: the flat-ground stance
+        rotated by ``foothold_tilt`` x the body's pitch reference and projected on the
+        horizontal. On stairs and slopes, where the body pitches with the ground, this keeps the
+        legs near their flat-ground posture: with the flat offsets the downhill legs stretch past
+        their reach while the uphill legs fold."""
+        nf = self.nominal_feet
+        pt = (self.cfg.foothold_tilt * self.pitch_ref)[:, None]                 # (n, 1) rad
+        x = nf[None, :, 0] * np.cos(pt) + nf[None, :, 2] * np.sin(pt)
+        return np.stack([x, np.broadcast_to(nf[None, :, 1], x.shape)], -1)
+
     def _steps_near(self, pos: np.ndarray, yaw: np.ndarray) -> np.ndarray:
         """(n,) bool: the height map has ``step_count`` steps of one sign (jumps above
         ``step_jump`` m between samples 0.05 m apart, all up or all down) on one of the feet's
@@ -448,7 +462,7 @@ class TrotController:
         lift = self.was_stance & ~stance
         if lift.any():
             c, s = np.cos(yaw), np.sin(yaw)
-            nom = self.nominal_feet[None, :, :2]                        # heading frame
+            nom = self._nominal_stance()                                # heading frame
             shift = (v_des[:, None, :2] * (t_swing + 0.5 * t_stance)[..., None]
                      + cfg.k_raibert * (vel[:, None, :2] - v_des[:, None, :2]))
             hx = pos[:, None, 0] + c[:, None] * nom[..., 0] - s[:, None] * nom[..., 1]

@@ -342,6 +342,14 @@ class TrotController:
         """Trot period (n,) s at speed ``v`` (n,) m/s."""
         return torch.clamp(self.cfg.period - self.cfg.period_slope * (v - 1.0), 0.3, 0.5)
 
+    def _nominal_stance(self) -> torch.Tensor:
+        """Nominal foot positions (n, 4, 2) m in the heading frame: the flat-ground stance
+        rotated by ``foothold_tilt`` x the pitch reference (as numpy's ``_nominal_stance``)."""
+        nf = self.nominal_feet
+        pt = (self.cfg.foothold_tilt * self.pitch_ref)[:, None]                 # (n, 1) rad
+        x = nf[None, :, 0] * torch.cos(pt) + nf[None, :, 2] * torch.sin(pt)
+        return torch.stack([x, nf[None, :, 1].expand_as(x)], -1)
+
     def _steps_near(self, pos: torch.Tensor, yaw: torch.Tensor) -> torch.Tensor:
         """(n,) bool: the height map has ``step_count`` steps of one sign along one of the
         feet's lines (see the numpy method)."""
@@ -473,7 +481,7 @@ class TrotController:
         # --- swing bookkeeping: footholds at lift-off (computed for all, kept where lifting)
         lift = self.was_stance & ~stance
         c, s = torch.cos(yaw), torch.sin(yaw)
-        nom = self.nominal_feet[None, :, :2]                              # heading frame
+        nom = self._nominal_stance()                                      # heading frame
         shift = (v_des[:, None, :2] * (t_swing + 0.5 * t_stance)[..., None]
                  + cfg.k_raibert * (vel[:, None, :2] - v_des[:, None, :2]))
         hx = pos[:, None, 0] + c[:, None] * nom[..., 0] - s[:, None] * nom[..., 1]

@@ -228,3 +228,27 @@ def test_step_count_tells_stairs_from_single_steps():
                                  config=ControllerConfig(step_count=count))
             got.append(bool(ctl._steps_near(pos, np.zeros(1))[0]))
         assert got == expect, (count, got)
+
+
+@pytest.mark.parametrize("name", ["anymal_b", "anymal_c"])
+def test_tilted_stance_keeps_legs_within_reach_on_stairs_slope(name):
+    """A body pitched nose-up with a 0.42 rad (24 deg, the 0.14 m x 0.31 m stairs) ground, at
+    its reference height: with the flat-ground foot offsets the hind legs must stretch past
+    ``reach`` to their footholds while the front legs fold; the default tilted stance keeps every
+    leg's HFE-foothold distance within 0.75-0.9 of the leg length. On level ground the stance is
+    the flat one."""
+    theta = 0.42                                                     # rad, ground slope
+    rot = rpy_to_mat(np.array([[0.0, -theta, 0.0]]))[0]              # nose up
+    spans = {}
+    for tilt in (0.0, ControllerConfig().foothold_tilt):
+        ctl = TrotController(name, np.ones(1),
+                             config=ControllerConfig(foothold_tilt=tilt))
+        np.testing.assert_array_equal(ctl._nominal_stance()[0], ctl.nominal_feet[:, :2])
+        ctl.pitch_ref[:] = -theta
+        xy = ctl._nominal_stance()[0]                                # base at x = 0
+        hfe = ctl.legs.centers[:, 1] @ rot.T + np.array([0.0, 0.0, ctl.body_height])
+        foot = np.c_[xy, np.tan(theta) * xy[:, 0] + ctl.robot.foot_radius]
+        spans[tilt] = np.linalg.norm(foot - hfe, axis=1) / ctl.legs.leg_length
+    flat, tilted = spans[0.0], spans[ControllerConfig().foothold_tilt]
+    assert flat[2:].min() > ControllerConfig().reach and flat[:2].max() < 0.82
+    assert 0.75 < tilted.min() and tilted.max() < 0.9

@@ -181,6 +181,11 @@ def test_safe_foothold_and_ground_plane(terrain):
     for a, b in zip(cn._ground_plane(pos, yaw), ct._ground_plane(t64(pos), t64(yaw)),
                     strict=True):
         close(a, b, 1e-12)
+    # the nominal stance tilted with the pitch reference
+    cn.pitch_ref[:] = rng.uniform(-0.6, 0.6, n)
+    ct.pitch_ref[:] = t64(cn.pitch_ref)
+    close(cn._nominal_stance(), ct._nominal_stance(), 1e-14)
+    assert np.ptp(cn._nominal_stance()[:, 0, 0]) > 0.1
     # with the stance's hip positions (leg clearance): hips ahead, leg hits, footholds
     pos3 = np.column_stack([xy[:, 0, 0] - 0.45, xy[:, 0, 1], np.zeros(n)])
     v, t = rng.uniform(0.5, 1.5, n), rng.uniform(0.1, 0.4, n)
