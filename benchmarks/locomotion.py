@@ -8,7 +8,9 @@ random added base mass in [-5, 5] kg, and walk +x across the whole KIND sub-terr
 up then down, inverted pyramids: down then up) onto the last flat one. Commands are spread over
 0.5-1.5 m/s; each episode lasts long enough to cross at the command speed, or on stairs (and
 on obstacles with ``step_count`` 1) at the controller's ``step_speed`` (the speed it slows to
-where the map shows steps), plus 2 s.
+where the map shows steps), plus 2 s. A cell's robots walk one terrain layout (``--seed``) unless
+``--layouts K`` spreads them over K layouts (seeds SEED..SEED+K-1): on obstacles and stairs the
+success rate depends on the layout (docs/simulation-controller.md).
 
 Columns: success = no fall for the whole episode (base below 0.22 m above ground or tilt above
 1 rad); crossed = success and the base reached the last flat sub-terrain (a robot that stands
@@ -23,6 +25,7 @@ Usage::
     python benchmarks/locomotion.py --robots anymal_c --kinds flat pyramid_stairs_up
     python benchmarks/locomotion.py --quick --ramps    # stairs, obstacles: 0.1 m ramps
     python benchmarks/locomotion.py --quick --set step_speed=0  # ControllerConfig overrides
+    python benchmarks/locomotion.py --layouts 4        # robots spread over 4 terrain layouts
 """
 
 from __future__ import annotations
@@ -58,12 +61,15 @@ def cell_terrain(kind: str, difficulty: float, seed: int, sub: float = SUB,
 
 def run_cell(args) -> dict:
     """Simulate one (robot, kind, difficulty) cell: ``seeds`` robots spread over COMMANDS."""
-    robot, kind, difficulty, seeds, seed, sub, walls, controller = args
-    terrain = cell_terrain(kind, difficulty, seed, sub, walls)
+    robot, kind, difficulty, seeds, seed, sub, walls, controller, layouts = args
     x_end = 2 * sub                                       # m: start of the last flat row
     success, ratio, crossed = [], [], []
-    per_cmd = np.array_split(np.arange(seeds), len(COMMANDS))
-    for v, idx in zip(COMMANDS, per_cmd, strict=True):
+    runs = []  # (terrain layout, command, robot indices): robots spread over layouts, commands
+    for k, ids in enumerate(np.array_split(np.arange(seeds), layouts)):
+        terrain = cell_terrain(kind, difficulty, seed + k, sub, walls)
+        runs += [(terrain, v, idx) for v, idx in
+                 zip(COMMANDS, np.array_split(ids, len(COMMANDS)), strict=True)]
+    for terrain, v, idx in runs:
         if len(idx) == 0:
             continue
         # s: flat approach and exit at the command, the KIND sub-terrain at the step speed
@@ -119,7 +125,10 @@ def main(argv=None) -> None:
     ap.add_argument("--kinds", nargs="+", default=list(KINDS), choices=KINDS)
     ap.add_argument("--difficulties", nargs="+", type=float, default=list(DIFFICULTIES))
     ap.add_argument("--workers", type=int, default=1, help="processes over cells")
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seed", type=int, default=0, help="terrain seed (of the first layout)")
+    ap.add_argument("--layouts", type=int, default=1,
+                    help="terrain layouts per cell (seeds SEED, SEED+1, ...) the robots are "
+                         "spread over; obstacle and stairs rates vary with the layout")
     ap.add_argument("--sub", type=float, default=SUB, help="sub-terrain size, m (default 12)")
     ap.add_argument("--ramps", action="store_true",
                     help="stairs and obstacles as plain height-field steps (0.1 m ramps); "
@@ -133,8 +142,8 @@ def main(argv=None) -> None:
     for robot in a.robots:
         for kind in a.kinds:
             diffs = [0.0] if kind in ("flat", "flat+noise") else a.difficulties
-            cells += [(robot, kind, d, seeds, a.seed, a.sub, not a.ramps, controller)
-                      for d in diffs]
+            cells += [(robot, kind, d, seeds, a.seed, a.sub, not a.ramps, controller,
+                       a.layouts) for d in diffs]
     t0 = time.time()
     if a.workers > 1:
         with ProcessPoolExecutor(a.workers) as pool:
@@ -143,7 +152,8 @@ def main(argv=None) -> None:
         rows = [run_cell(c) for c in cells]
     print(f"\nlocomotion benchmark: {seeds} robots per cell, commands {COMMANDS} m/s, "
           f"added mass U[-5, 5] kg, {a.sub:g} m sub-terrains, "
-          f"{'height-field ramps' if a.ramps else 'vertical walls'} "
+          f"{'height-field ramps' if a.ramps else 'vertical walls'}, "
+          f"{a.layouts} terrain layout(s) per cell from seed {a.seed} "
           f"({time.time() - t0:.0f} s){' ' + ' '.join(a.set) if a.set else ''}")
     print(f"{'robot':10s} {'terrain':16s} {'diff':>5s} {'n':>4s} {'success':>8s} "
           f"{'crossed':>8s} {'v/cmd':>6s} {'falls':>6s}")

@@ -139,8 +139,8 @@ PRESETS: dict[str, GenerationConfig] = {
     # model-based controller still falls on stairs and obstacles (docs/simulation-controller.md):
     # at 30 s only 7 of 32 traversals succeeded, at 10 s 86 of 128 (measured, seed 0, height-field
     # terrain); with vertical walls 78 of 128 (92 s with --workers 2), 90 of 128 (55 s) once
-    # the controller kept its foot targets within reach, and 102 of 128 (47 s) with the
-    # leg-clearance footholds and the stairs slow-down
+    # the controller kept its foot targets within reach, 102 of 128 (47 s) with the
+    # leg-clearance footholds and the stairs slow-down, 110 of 128 (60 s) with the tilted stance
     "default": GenerationConfig(),
     # the original's settings: 180 s episodes, 200 robots per (robot, velocity) run
     "paper": GenerationConfig(trajectories_per_run=200,
