@@ -22,7 +22,7 @@ console = Console()
 
 DEMO_MODELS = ("bams", "pca")  # the model and the baseline the demo compares
 #: BAMS epochs; None = the BAMSConfig default (100 epochs of batch 8, ~7 min on 2 CPU cores, so
-#: `make demo` takes ~7 min end to end (426 s measured); the paper trains 500 epochs of batch 32)
+#: `make demo` takes ~8 min end to end (455 s measured); the paper trains 500 epochs of batch 32)
 DEMO_EPOCHS: int | None = None
 
 
