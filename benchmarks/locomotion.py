@@ -64,6 +64,10 @@ def run_cell(args) -> dict:
     robot, kind, difficulty, seeds, seed, sub, walls, controller, layouts = args
     x_end = 2 * sub                                       # m: start of the last flat row
     success, ratio, crossed = [], [], []
+    # s: flat approach and exit at the command, the KIND sub-terrain at the step speed on the
+    # cells the step detection sees
+    slowed = kind.startswith("pyramid_stairs") if controller.step_count > 1 else \
+        kind in WALL_KINDS
     runs = []  # (terrain layout, command, robot indices): robots spread over layouts, commands
     for k, ids in enumerate(np.array_split(np.arange(seeds), layouts)):
         terrain = cell_terrain(kind, difficulty, seed + k, sub, walls)
@@ -72,9 +76,6 @@ def run_cell(args) -> dict:
     for terrain, v, idx in runs:
         if len(idx) == 0:
             continue
-        # s: flat approach and exit at the command, the KIND sub-terrain at the step speed
-        slowed = kind.startswith("pyramid_stairs") if controller.step_count > 1 else \
-            kind in WALL_KINDS                            # cells the step detection sees
         v_kind = min(v, controller.step_speed) if slowed and controller.step_speed > 0 else v
         episode = 1.0 + (sub / 2 + 1.0) / v + sub / v_kind + 2.0
         run = RunSpec(robot=robot, command_vel=v, n_robots=seeds, episode_s=episode,
@@ -137,6 +138,8 @@ def main(argv=None) -> None:
                     help="ControllerConfig overrides, e.g. --set step_speed=0 reach=1")
     a = ap.parse_args(argv)
     controller = controller_config(a.set)
+    if a.layouts < 1:
+        raise SystemExit(f"--layouts {a.layouts}: expected 1 or more terrain layouts per cell")
     seeds = a.seeds or (5 if a.quick else 20)
     cells = []
     for robot in a.robots:
