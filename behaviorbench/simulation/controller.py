@@ -3,7 +3,9 @@
 No learning and no downloaded weights. Per control tick (50 Hz) and for ``n`` robots at once:
 
 1. **Trot clock** (:mod:`.gait`): diagonal leg pairs alternate stance and swing; the phase
-   integrates ``dt / period``, so the cadence can change mid-walk.
+   integrates ``dt / period``, so the cadence can change mid-walk. A leg is in stance ``duty``
+   of the period at 1 m/s and above, ``duty_slow`` at 0.5 m/s and below (above ``duty``:
+   four feet down twice a cycle, less load per leg; by default both are 0.5).
 2. **Footholds** (Raibert heuristic in the heading frame): nominal foot position under the body
    (the flat-ground stance tilted with the body's pitch, ``foothold_tilt``) shifted by
    ``v_des * T_stance / 2`` plus velocity feedback ``k_raibert * (v - v_des)``. The foothold
@@ -54,7 +56,11 @@ class ControllerConfig:
     control_dt: float = 0.02          # s, control period (sim dt 0.005 x decimation 4)
     period: float = 0.3               # s, trot period at 1 m/s command (stance = duty x period)
     period_slope: float = 0.1         # s per m/s, period shortens with the command speed
-    duty: float = 0.5                 # fraction of the period a leg is in stance
+    duty: float = 0.5                 # fraction of the period a leg is in stance, at >= 1 m/s
+    duty_slow: float = 0.5            # stance fraction at <= 0.5 m/s, linear in between (above
+                                      # duty: four-feet phases, less load per leg on stairs,
+                                      # where robots slow to step_speed; 0.65 trades falls on
+                                      # stairs for slower climbing, docs/simulation-controller.md)
     stand_time: float = 0.3           # s, all feet in stance at the start
     k_raibert: float = 0.2            # s, foothold shift per m/s of velocity error
     foothold_dx: float = 0.0          # m, shift of all nominal footholds along the heading
@@ -262,6 +268,7 @@ class TrotController:
         self.body_height = self.robot.nominal_base_height + self.cfg.height_offset
         self.t = np.zeros(self.n)
         self.period = self._period(self.v_cmd)                          # (n,) s
+        self.duty = self._duty(self.v_cmd)                              # (n,) stance fraction
         self.cycle = np.zeros(self.n)         # gait cycles since the end of the standing start
         self.v_gait = self.v_cmd.copy()       # m/s, speed the cadence follows (capped on steps)
         # _steps_near's sample offsets (heading frame): (K,) m along, (3,) m across
@@ -295,6 +302,7 @@ class TrotController:
         self.v_ref[:] = 0.0
         self.v_gait[:] = self.v_cmd
         self.period = self._period(self.v_cmd)
+        self.duty = self._duty(self.v_cmd)
         self.cycle[:] = 0.0
         self.att_int[:] = 0.0
         self.z_ground[:] = qpos[:, 2] - self.robot.nominal_base_height
@@ -315,6 +323,12 @@ class TrotController:
     def _period(self, v: np.ndarray) -> np.ndarray:
         """Trot period (n,) s at speed ``v`` (n,) m/s."""
         return np.clip(self.cfg.period - self.cfg.period_slope * (v - 1.0), 0.3, 0.5)
+
+    def _duty(self, v: np.ndarray) -> np.ndarray:
+        """Stance fraction (n,) at speed ``v`` (n,) m/s: ``duty`` at and above 1 m/s,
+        ``duty_slow`` at and below 0.5 m/s, linear in between."""
+        w = np.clip((1.0 - v) / 0.5, 0.0, 1.0)
+        return self.cfg.duty + (self.cfg.duty_slow - self.cfg.duty) * w
 
     def _nominal_stance(self) -> np.ndarray:
         """Nominal foot positions (n, 4, 2) m in the heading frame: the flat-ground stance
@@ -427,10 +441,11 @@ class TrotController:
         t_gait = np.maximum(self.t - cfg.stand_time, 0.0)
         standing = self.t < cfg.stand_time
         phase = gait_phase(self.cycle, np.asarray(cfg.gait_offsets))         # (n, 4)
-        stance = (phase < cfg.duty) | standing[:, None]
-        t_swing = ((1.0 - cfg.duty) * self.period)[:, None]            # (n, 1) s
-        t_stance = (cfg.duty * self.period)[:, None]
-        s_swing = np.clip((phase - cfg.duty) / (1.0 - cfg.duty), 0.0, 1.0)
+        duty = self.duty[:, None]                                       # (n, 1)
+        stance = (phase < duty) | standing[:, None]
+        t_swing = (1.0 - duty) * self.period[:, None]                   # (n, 1) s
+        t_stance = duty * self.period[:, None]
+        s_swing = np.clip((phase - duty) / (1.0 - duty), 0.0, 1.0)
 
         # --- body reference
         z_ground, pitch_ground = self._ground_plane(pos, yaw)
@@ -442,6 +457,7 @@ class TrotController:
                              np.minimum(self.v_cmd, cfg.step_speed), self.v_cmd)
             self.v_gait += np.clip(v_cap - self.v_gait, -cfg.accel * dt, cfg.accel * dt)
             self.period = self._period(self.v_gait)
+            self.duty = self._duty(self.v_gait)
         self.v_ref = np.minimum(self.v_gait, self.v_cmd * ramp)
         v_des = np.zeros((n, 3))
         self.v_int += dt * (self.v_ref - vel[:, 0]) * (~standing)

@@ -103,14 +103,40 @@ def test_reach_keeps_targets_inside_the_leg():
     np.testing.assert_allclose(out[1], near)                        # reachable: unchanged
 
 
+def test_stance_fraction_rises_at_low_speed():
+    """Each leg is in stance ``duty_slow`` of the period at 0.5 m/s (with phases on all four
+    feet), ``duty`` at 1.5 m/s (a pure trot: never four feet down once walking), and in
+    between at 0.75 m/s; the default (``duty_slow = duty`` = 0.5) one fraction at every speed."""
+    cmds = np.array([0.5, 0.75, 1.5])
+    qpos = np.tile(standing_qpos("anymal_b"), (3, 1))
+    for cfg, want in ((ControllerConfig(duty_slow=0.65), [0.65, 0.575, 0.5]),
+                      (ControllerConfig(), [0.5, 0.5, 0.5])):
+        ctl = TrotController("anymal_b", cmds, config=cfg)
+        ctl.reset(qpos)
+        np.testing.assert_allclose(ctl.duty, want)
+        support, ticks = np.zeros((3, 4)), 0
+        four = np.zeros(3, dtype=int)
+        for _ in range(int(cfg.stand_time / cfg.control_dt) + 350):   # 7 s of gait, state held
+            walking = ctl.t >= cfg.stand_time
+            ctl(qpos, np.zeros((3, 18)))
+            if walking.all():
+                on = ctl.kp_joint[:, ::3] == cfg.joint_kp                   # legs in stance
+                support += on
+                four += on.all(-1)
+                ticks += 1
+        np.testing.assert_allclose(support / ticks, np.repeat(want, 4).reshape(3, 4), atol=0.02)
+        assert (four[:2] > 0).all() == (cfg.duty_slow > cfg.duty) and four[2] == 0, four
+
+
 def test_steps_ahead_slow_the_robot_and_its_cadence():
     """A 0.15 m step at x = 2 m: with ``step_speed`` set, robots whose feet or lookahead reach it
-    slow from 1.5 m/s to ``step_speed`` at ``accel`` m/s^2 and step slower; robots far from it
-    keep the command. The default (0) keeps the command everywhere."""
+    slow from 1.5 m/s to ``step_speed`` at ``accel`` m/s^2 and step slower, with a longer
+    stance (``duty_slow``); robots far from it keep the command. The default (0) keeps the
+    command everywhere."""
     def step(x, y):
         return np.where(np.asarray(x) > 2.0, 0.15, 0.0) + 0.0 * np.asarray(y)
 
-    cfg = ControllerConfig(step_speed=0.5, step_count=1, step_lookahead=1.0)
+    cfg = ControllerConfig(step_speed=0.5, step_count=1, step_lookahead=1.0, duty_slow=0.65)
     xs = np.array([-1.0, 1.0, 2.3, 5.0])                  # m: far before, sees it, on it, past
     qpos = np.tile(standing_qpos("anymal_c"), (4, 1))
     qpos[:, 0] = xs
@@ -123,6 +149,7 @@ def test_steps_ahead_slow_the_robot_and_its_cadence():
         ctl(qpos, np.zeros((4, 18)))
     np.testing.assert_allclose(ctl.v_gait, [1.5, cfg.step_speed, cfg.step_speed, 1.5])
     assert (ctl.period[1:3] > period0[1:3]).all() and (ctl.period[[0, 3]] == period0[[0, 3]]).all()
+    np.testing.assert_allclose(ctl.duty, [cfg.duty, cfg.duty_slow, cfg.duty_slow, cfg.duty])
     np.testing.assert_allclose(ctl.v_ref, ctl.v_gait)    # the start ramp is over
     off = TrotController("anymal_c", np.full(4, 1.5), height_fn=step,
                          config=ControllerConfig())      # default: stairs only, not one step

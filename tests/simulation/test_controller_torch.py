@@ -35,7 +35,8 @@ CONFIGS = {
     "contact_aware+decoupled+vel_ff": C.ControllerConfig(contact_aware=True,
                                                          decoupled_wrench=True, vel_ff=0.5,
                                                          leg_clearance=0.0, haa_limit=0.0),
-    "reach+step_speed": C.ControllerConfig(**STEPS),
+    # and a longer stance at low speed: the stance fraction changes as robots slow down
+    "reach+step_speed": C.ControllerConfig(**STEPS, duty_slow=0.65),
 }
 
 
@@ -68,7 +69,7 @@ def branches(np_ctl: C.TrotController) -> dict[str, np.ndarray]:
     cfg = np_ctl.cfg
     phase = np.mod(np_ctl.cycle[:, None] + np.asarray(cfg.gait_offsets), 1.0)
     standing = np.broadcast_to((np_ctl.t < cfg.stand_time)[:, None], phase.shape)
-    stance = (phase < cfg.duty) | standing
+    stance = (phase < np_ctl.duty[:, None]) | standing
     return {"standing": standing, "stance": stance & ~standing, "swing": ~stance,
             "lift": np_ctl.was_stance & ~stance}
 
@@ -225,6 +226,7 @@ def test_steps_near_and_period(terrain):
         assert 0.1 < ref.mean() < 0.9, ref.mean()
         v = rng.uniform(-0.5, 3.0, n)  # through both clip bounds
         close(cn._period(v), ct._period(t64(v)), 0)
+        close(cn._duty(v), ct._duty(t64(v)), 0)
 
 
 def test_write_gains_and_reset():
@@ -239,6 +241,7 @@ def test_write_gains_and_reset():
         ctl.cycle = ctl.cycle + 2.3
         ctl.v_gait = ctl.v_gait - 0.2
         ctl.period = ctl.period + 0.05
+        ctl.duty = ctl.duty + 0.1
         ctl.v_ref = ctl.v_ref + 0.4
     cn.reset(qpos)
     ct.reset(t64(qpos))
@@ -343,6 +346,7 @@ def test_parity_on_random_states(terrain):
                  "cycle": rng.uniform(0, 8, n), "v_ref": rng.uniform(0, 1.5, n),
                  "v_gait": np.where(rng.random(n) < 0.5, cmd, cmd * rng.uniform(0.2, 1.0, n))}
         state["period"] = cn._period(state["v_gait"])
+        state["duty"] = cn._duty(state["v_gait"])
         state["t"][:10] = rng.uniform(0, cfg.stand_time, 10)  # some standing
         for k, v in state.items():
             setattr(cn, k, v.copy())
