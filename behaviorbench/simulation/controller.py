@@ -268,7 +268,6 @@ class TrotController:
         self.body_height = self.robot.nominal_base_height + self.cfg.height_offset
         self.t = np.zeros(self.n)
         self.period = self._period(self.v_cmd)                          # (n,) s
-        self.duty = self._duty(self.v_cmd)                              # (n,) stance fraction
         self.cycle = np.zeros(self.n)         # gait cycles since the end of the standing start
         self.v_gait = self.v_cmd.copy()       # m/s, speed the cadence follows (capped on steps)
         # _steps_near's sample offsets (heading frame): (K,) m along, (3,) m across
@@ -302,7 +301,6 @@ class TrotController:
         self.v_ref[:] = 0.0
         self.v_gait[:] = self.v_cmd
         self.period = self._period(self.v_cmd)
-        self.duty = self._duty(self.v_cmd)
         self.cycle[:] = 0.0
         self.att_int[:] = 0.0
         self.z_ground[:] = qpos[:, 2] - self.robot.nominal_base_height
@@ -323,6 +321,11 @@ class TrotController:
     def _period(self, v: np.ndarray) -> np.ndarray:
         """Trot period (n,) s at speed ``v`` (n,) m/s."""
         return np.clip(self.cfg.period - self.cfg.period_slope * (v - 1.0), 0.3, 0.5)
+
+    @property
+    def duty(self) -> np.ndarray:
+        """(n,) stance fraction at the speed the gait follows (``v_gait``)."""
+        return self._duty(self.v_gait)
 
     def _duty(self, v: np.ndarray) -> np.ndarray:
         """Stance fraction (n,) at speed ``v`` (n,) m/s: ``duty`` at and above 1 m/s,
@@ -457,7 +460,6 @@ class TrotController:
                              np.minimum(self.v_cmd, cfg.step_speed), self.v_cmd)
             self.v_gait += np.clip(v_cap - self.v_gait, -cfg.accel * dt, cfg.accel * dt)
             self.period = self._period(self.v_gait)
-            self.duty = self._duty(self.v_gait)
         self.v_ref = np.minimum(self.v_gait, self.v_cmd * ramp)
         v_des = np.zeros((n, 3))
         self.v_int += dt * (self.v_ref - vel[:, 0]) * (~standing)

@@ -39,11 +39,11 @@ TorchHeightFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 #: controller state (attribute names), in the numpy and the torch class alike
 STATE_FIELDS: tuple[str, ...] = (
-    "t", "cycle", "period", "duty", "v_gait", "v_ref", "y_ref", "swing_start", "swing_target",
+    "t", "cycle", "period", "v_gait", "v_ref", "y_ref", "swing_start", "swing_target",
     "swing_apex", "was_stance", "pitch_ref", "z_ground", "v_int", "att_int",
 )
 #: the float64 gait-clock fields of :data:`STATE_FIELDS` (whatever the controller's ``dtype``)
-CLOCK_FIELDS: tuple[str, ...] = ("t", "cycle", "period", "duty", "v_gait")
+CLOCK_FIELDS: tuple[str, ...] = ("t", "cycle", "period", "v_gait")
 
 
 # ----------------------------------------------------------------------------- terrain
@@ -270,7 +270,6 @@ class TrotController:
                          torch.as_tensor(np.asarray(command_vel, dtype=np.float64), **f64))
         self.t = torch.zeros(n, **f64)                                    # (n,) s
         self.period = self._period(self._v_cmd64)                         # (n,) s
-        self.duty = self._duty(self._v_cmd64)                             # (n,) stance fraction
         self.cycle = torch.zeros(n, **f64)    # gait cycles since the end of the standing start
         self.v_gait = self._v_cmd64.clone()   # m/s, speed the cadence follows (capped on steps)
         self.y_ref = self._zeros(n)
@@ -324,7 +323,6 @@ class TrotController:
         self.v_ref[:] = 0.0
         self.v_gait[:] = self._v_cmd64
         self.period = self._period(self._v_cmd64)
-        self.duty = self._duty(self._v_cmd64)
         self.cycle[:] = 0.0
         self.att_int[:] = 0.0
         self.z_ground[:] = qpos[:, 2] - self.robot.nominal_base_height
@@ -343,6 +341,11 @@ class TrotController:
     def _period(self, v: torch.Tensor) -> torch.Tensor:
         """Trot period (n,) s at speed ``v`` (n,) m/s."""
         return torch.clamp(self.cfg.period - self.cfg.period_slope * (v - 1.0), 0.3, 0.5)
+
+    @property
+    def duty(self) -> torch.Tensor:
+        """(n,) float64 stance fraction at the speed the gait follows (``v_gait``)."""
+        return self._duty(self.v_gait)
 
     def _duty(self, v: torch.Tensor) -> torch.Tensor:
         """Stance fraction (n,) at speed ``v`` (n,) m/s (float64, as the numpy controller's)."""
@@ -449,10 +452,11 @@ class TrotController:
         t_gait64 = torch.clamp(self.t - cfg.stand_time, min=0.0)
         standing = self.t < cfg.stand_time
         phase64 = gait_phase(self.cycle, self._offsets64)                 # (n, 4)
-        stance = (phase64 < self.duty[:, None]) | standing[:, None]
+        duty64 = self.duty[:, None]                                       # (n, 1) this tick's
+        stance = (phase64 < duty64) | standing[:, None]
         t_gait, phase = t_gait64.to(self.dtype), phase64.to(self.dtype)
         period = self.period.to(self.dtype)   # this tick's (before the step-speed update)
-        duty = self.duty.to(self.dtype)[:, None]                          # (n, 1)
+        duty = duty64.to(self.dtype)
         t_swing = (1.0 - duty) * period[:, None]                          # (n, 1) s
         t_stance = duty * period[:, None]
         s_swing = torch.clamp((phase - duty) / (1.0 - duty), 0.0, 1.0)
@@ -468,7 +472,6 @@ class TrotController:
             self.v_gait = self.v_gait + torch.clamp(v_cap - self.v_gait, -cfg.accel * dt,
                                                     cfg.accel * dt)
             self.period = self._period(self.v_gait)
-            self.duty = self._duty(self.v_gait)
         self.v_ref = torch.minimum(self.v_gait.to(self.dtype), self.v_cmd * ramp)
         v_des = self._zeros(n, 3)
         walking = (~standing).to(self.dtype)

@@ -241,7 +241,6 @@ def test_write_gains_and_reset():
         ctl.cycle = ctl.cycle + 2.3
         ctl.v_gait = ctl.v_gait - 0.2
         ctl.period = ctl.period + 0.05
-        ctl.duty = ctl.duty + 0.1
         ctl.v_ref = ctl.v_ref + 0.4
     cn.reset(qpos)
     ct.reset(t64(qpos))
@@ -346,7 +345,6 @@ def test_parity_on_random_states(terrain):
                  "cycle": rng.uniform(0, 8, n), "v_ref": rng.uniform(0, 1.5, n),
                  "v_gait": np.where(rng.random(n) < 0.5, cmd, cmd * rng.uniform(0.2, 1.0, n))}
         state["period"] = cn._period(state["v_gait"])
-        state["duty"] = cn._duty(state["v_gait"])
         state["t"][:10] = rng.uniform(0, cfg.stand_time, 10)  # some standing
         for k, v in state.items():
             setattr(cn, k, v.copy())
