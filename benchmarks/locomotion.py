@@ -115,7 +115,10 @@ def controller_config(overrides: list[str]) -> ControllerConfig:
             changes[name] = kind(value)
         except ValueError:
             raise SystemExit(f"--set {item!r}: {value!r} is not a {kind.__name__}") from None
-    return dataclasses.replace(cfg, **changes)
+    try:
+        return dataclasses.replace(cfg, **changes)
+    except ValueError as err:
+        raise SystemExit(f"--set {' '.join(overrides)}: {err}") from None
 
 
 def main(argv=None) -> None:

@@ -110,6 +110,12 @@ class ControllerConfig:
     swing_kd: float = 6.0             # N m s/rad, servo damping of swing legs
     gait_offsets: tuple[float, ...] = tuple(TROT_OFFSETS)  # period fractions (LF, RF, LH, RH)
 
+    def __post_init__(self):
+        for name in ("duty", "duty_slow"):  # the swing lasts (1 - duty) x period
+            if not 0.0 < getattr(self, name) < 1.0:
+                raise ValueError(f"ControllerConfig.{name} = {getattr(self, name)!r}: a stance "
+                                 "fraction must lie strictly between 0 and 1")
+
 
 def quat_to_mat(q: np.ndarray) -> np.ndarray:
     """(n, 4) w,x,y,z quaternions -> (n, 3, 3) rotation matrices."""

@@ -128,6 +128,14 @@ def test_stance_fraction_rises_at_low_speed():
         assert (four[:2] > 0).all() == (cfg.duty_slow > cfg.duty) and four[2] == 0, four
 
 
+@pytest.mark.parametrize("bad", [dict(duty=0.0), dict(duty_slow=1.0), dict(duty_slow=-0.2)])
+def test_stance_fraction_outside_0_1_is_refused(bad):
+    """A stance fraction of 0 or 1 leaves no stance or no swing (the swing phase would divide
+    by zero): the config refuses it, naming the field."""
+    with pytest.raises(ValueError, match=next(iter(bad))):
+        ControllerConfig(**bad)
+
+
 def test_steps_ahead_slow_the_robot_and_its_cadence():
     """A 0.15 m step at x = 2 m: with ``step_speed`` set, robots whose feet or lookahead reach it
     slow from 1.5 m/s to ``step_speed`` at ``accel`` m/s^2 and step slower, with a longer
