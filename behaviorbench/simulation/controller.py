@@ -273,7 +273,6 @@ class TrotController:
             np.abs(self.robot.hip_positions[:, 1]) + 0.05, np.abs(self.nominal_feet[:, 1]) - 0.05)
         self.body_height = self.robot.nominal_base_height + self.cfg.height_offset
         self.t = np.zeros(self.n)
-        self.period = self._period(self.v_cmd)                          # (n,) s
         self.cycle = np.zeros(self.n)         # gait cycles since the end of the standing start
         self.v_gait = self.v_cmd.copy()       # m/s, speed the cadence follows (capped on steps)
         # _steps_near's sample offsets (heading frame): (K,) m along, (3,) m across
@@ -306,7 +305,6 @@ class TrotController:
         self.v_int[:] = 0.0
         self.v_ref[:] = 0.0
         self.v_gait[:] = self.v_cmd
-        self.period = self._period(self.v_cmd)
         self.cycle[:] = 0.0
         self.att_int[:] = 0.0
         self.z_ground[:] = qpos[:, 2] - self.robot.nominal_base_height
@@ -327,6 +325,11 @@ class TrotController:
     def _period(self, v: np.ndarray) -> np.ndarray:
         """Trot period (n,) s at speed ``v`` (n,) m/s."""
         return np.clip(self.cfg.period - self.cfg.period_slope * (v - 1.0), 0.3, 0.5)
+
+    @property
+    def period(self) -> np.ndarray:
+        """(n,) s trot period at the speed the gait follows (``v_gait``)."""
+        return self._period(self.v_gait)
 
     @property
     def duty(self) -> np.ndarray:
@@ -450,10 +453,10 @@ class TrotController:
         t_gait = np.maximum(self.t - cfg.stand_time, 0.0)
         standing = self.t < cfg.stand_time
         phase = gait_phase(self.cycle, np.asarray(cfg.gait_offsets))         # (n, 4)
-        duty = self.duty[:, None]                                       # (n, 1)
+        duty, period = self.duty[:, None], self.period[:, None]         # (n, 1), this tick's
         stance = (phase < duty) | standing[:, None]
-        t_swing = (1.0 - duty) * self.period[:, None]                   # (n, 1) s
-        t_stance = duty * self.period[:, None]
+        t_swing = (1.0 - duty) * period                                 # (n, 1) s
+        t_stance = duty * period
         s_swing = np.clip((phase - duty) / (1.0 - duty), 0.0, 1.0)
 
         # --- body reference
@@ -465,7 +468,6 @@ class TrotController:
             v_cap = np.where(self._steps_near(pos, yaw),
                              np.minimum(self.v_cmd, cfg.step_speed), self.v_cmd)
             self.v_gait += np.clip(v_cap - self.v_gait, -cfg.accel * dt, cfg.accel * dt)
-            self.period = self._period(self.v_gait)
         self.v_ref = np.minimum(self.v_gait, self.v_cmd * ramp)
         v_des = np.zeros((n, 3))
         self.v_int += dt * (self.v_ref - vel[:, 0]) * (~standing)

@@ -39,11 +39,11 @@ TorchHeightFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 #: controller state (attribute names), in the numpy and the torch class alike
 STATE_FIELDS: tuple[str, ...] = (
-    "t", "cycle", "period", "v_gait", "v_ref", "y_ref", "swing_start", "swing_target",
+    "t", "cycle", "v_gait", "v_ref", "y_ref", "swing_start", "swing_target",
     "swing_apex", "was_stance", "pitch_ref", "z_ground", "v_int", "att_int",
 )
 #: the float64 gait-clock fields of :data:`STATE_FIELDS` (whatever the controller's ``dtype``)
-CLOCK_FIELDS: tuple[str, ...] = ("t", "cycle", "period", "v_gait")
+CLOCK_FIELDS: tuple[str, ...] = ("t", "cycle", "v_gait")
 
 
 # ----------------------------------------------------------------------------- terrain
@@ -262,14 +262,13 @@ class TrotController:
         self.nominal_feet = self._t(nominal)
         self._pitch_dx = float(nominal[:2, 0].mean() - nominal[2:, 0].mean())  # m
         self.body_height = self.robot.nominal_base_height + self.cfg.height_offset
-        # the gait clock (t, cycle, period, v_gait) is float64 whatever ``dtype``: a float32
-        # clock summed over thousands of ticks drifts, and its stance/swing switches would fall
-        # on other ticks than numpy's
+        # the gait clock (t, cycle, v_gait, and the period and duty derived from it) is float64
+        # whatever ``dtype``: a float32 clock summed over thousands of ticks drifts, and its
+        # stance/swing switches would fall on other ticks than numpy's
         f64 = dict(dtype=torch.float64, device=self.device)
         self._v_cmd64 = (command_vel.to(**f64) if isinstance(command_vel, torch.Tensor) else
                          torch.as_tensor(np.asarray(command_vel, dtype=np.float64), **f64))
         self.t = torch.zeros(n, **f64)                                    # (n,) s
-        self.period = self._period(self._v_cmd64)                         # (n,) s
         self.cycle = torch.zeros(n, **f64)    # gait cycles since the end of the standing start
         self.v_gait = self._v_cmd64.clone()   # m/s, speed the cadence follows (capped on steps)
         self.y_ref = self._zeros(n)
@@ -322,7 +321,6 @@ class TrotController:
         self.v_int[:] = 0.0
         self.v_ref[:] = 0.0
         self.v_gait[:] = self._v_cmd64
-        self.period = self._period(self._v_cmd64)
         self.cycle[:] = 0.0
         self.att_int[:] = 0.0
         self.z_ground[:] = qpos[:, 2] - self.robot.nominal_base_height
@@ -341,6 +339,11 @@ class TrotController:
     def _period(self, v: torch.Tensor) -> torch.Tensor:
         """Trot period (n,) s at speed ``v`` (n,) m/s."""
         return torch.clamp(self.cfg.period - self.cfg.period_slope * (v - 1.0), 0.3, 0.5)
+
+    @property
+    def period(self) -> torch.Tensor:
+        """(n,) float64 s trot period at the speed the gait follows (``v_gait``)."""
+        return self._period(self.v_gait)
 
     @property
     def duty(self) -> torch.Tensor:
@@ -471,7 +474,6 @@ class TrotController:
                                 torch.clamp(self._v_cmd64, max=cfg.step_speed), self._v_cmd64)
             self.v_gait = self.v_gait + torch.clamp(v_cap - self.v_gait, -cfg.accel * dt,
                                                     cfg.accel * dt)
-            self.period = self._period(self.v_gait)
         self.v_ref = torch.minimum(self.v_gait.to(self.dtype), self.v_cmd * ramp)
         v_des = self._zeros(n, 3)
         walking = (~standing).to(self.dtype)

@@ -240,7 +240,6 @@ def test_write_gains_and_reset():
         ctl.t = ctl.t + 1.0
         ctl.cycle = ctl.cycle + 2.3
         ctl.v_gait = ctl.v_gait - 0.2
-        ctl.period = ctl.period + 0.05
         ctl.v_ref = ctl.v_ref + 0.4
     cn.reset(qpos)
     ct.reset(t64(qpos))
@@ -344,7 +343,6 @@ def test_parity_on_random_states(terrain):
                  "v_int": rng.uniform(-0.3, 0.3, n), "att_int": rng.uniform(-0.2, 0.2, (n, 3)),
                  "cycle": rng.uniform(0, 8, n), "v_ref": rng.uniform(0, 1.5, n),
                  "v_gait": np.where(rng.random(n) < 0.5, cmd, cmd * rng.uniform(0.2, 1.0, n))}
-        state["period"] = cn._period(state["v_gait"])
         state["t"][:10] = rng.uniform(0, cfg.stand_time, 10)  # some standing
         for k, v in state.items():
             setattr(cn, k, v.copy())
