@@ -103,9 +103,12 @@ def controller_config(overrides: list[str]) -> ControllerConfig:
     for item in overrides:
         name, _, value = item.partition("=")
         kind = type(getattr(cfg, name, None))
+        if kind is tuple and all(isinstance(v, str) for v in getattr(cfg, name)):
+            changes[name] = tuple(v for v in value.split(",") if v)   # names; empty: none
+            continue
         if kind not in (bool, int, float) or not value:
-            raise SystemExit(f"--set {item!r}: expected FIELD=VALUE with a number or bool "
-                             "field of ControllerConfig")
+            raise SystemExit(f"--set {item!r}: expected FIELD=VALUE with a number, bool or "
+                             "robot-name list field of ControllerConfig")
         if kind is bool:
             if value.lower() not in ("1", "true", "yes", "0", "false", "no"):
                 raise SystemExit(f"--set {item!r}: expected true or false")

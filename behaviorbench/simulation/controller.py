@@ -70,6 +70,11 @@ class ControllerConfig:
     swing_clearance: float = 0.07     # m, apex above the highest terrain along the swing path
     touchdown_frac: float = 0.85      # fraction of the swing after which the foot is on target
     swing_lift_frac: float = 0.1      # fraction of the swing spent lifting before moving forward
+    swing_guard: tuple[str, ...] = ("anymal_c",)  # robots whose swing feet are held above an
+                                      # edge until past it (helps C on stairs, hurts B, whose
+                                      # late touch-downs load a single leg: docs/simulation-
+                                      # controller.md); FIELD=anymal_b,anymal_c or empty on CLIs
+    guard_clearance: float = 0.02     # m, a guarded swing foot stays this far above the edge
     contact_aware: bool = False       # stance forces only once a foot is near the ground
     contact_tol: float = 0.02         # m, foot clearance below which a stance foot is in contact
     press_depth: float = 0.005        # m, stance/touch-down targets this far below the ground
@@ -115,6 +120,10 @@ class ControllerConfig:
             if not 0.0 < getattr(self, name) < 1.0:
                 raise ValueError(f"ControllerConfig.{name} = {getattr(self, name)!r}: a stance "
                                  "fraction must lie strictly between 0 and 1")
+        unknown = [r for r in self.swing_guard if r not in ROBOTS]
+        if isinstance(self.swing_guard, str) or unknown:
+            raise ValueError(f"ControllerConfig.swing_guard = {self.swing_guard!r}: expected a "
+                             f"tuple of robot names from {sorted(ROBOTS)}")
 
 
 def quat_to_mat(q: np.ndarray) -> np.ndarray:
@@ -464,8 +473,10 @@ class TrotController:
         self.z_ground = z_ground
         self.pitch_ref += 0.2 * (cfg.pitch_gain * pitch_ground - self.pitch_ref)
         ramp = np.clip(t_gait / 0.5, 0.0, 1.0)
+        guard = self.robot.name in cfg.swing_guard
+        steps = self._steps_near(pos, yaw) if cfg.step_speed > 0 or guard else None
         if cfg.step_speed > 0:  # slow down (and step slower) where the map shows steps
-            v_cap = np.where(self._steps_near(pos, yaw),
+            v_cap = np.where(steps,
                              np.minimum(self.v_cmd, cfg.step_speed), self.v_cmd)
             self.v_gait += np.clip(v_cap - self.v_gait, -cfg.accel * dt, cfg.accel * dt)
         self.v_ref = np.minimum(self.v_gait, self.v_cmd * ramp)
@@ -526,6 +537,8 @@ class TrotController:
         # --- foot targets one tick ahead (world), then into the desired body frame
         s_next = np.clip(s_swing + cfg.lead_ticks * dt / t_swing, 0.0, 1.0)
         swing_w = self._swing_at(s_next)
+        if guard:  # on stairs only (among obstacles it cost falls: docs)
+            swing_w = np.where(steps[:, None, None], self._guard_swing(swing_w, feet_w), swing_w)
         # swing-foot velocity (world) for the servo's velocity feed-forward
         swing_v = (self._swing_at(np.clip(s_next + 0.5 * dt / t_swing, 0.0, 1.0))
                    - self._swing_at(np.clip(s_next - 0.5 * dt / t_swing, 0.0, 1.0))) / dt
@@ -609,6 +622,37 @@ class TrotController:
                              np.clip(s / cfg.touchdown_frac, 0.0, 1.0), cfg.swing_lift_frac)
         out[..., 2] -= cfg.press_depth * np.clip(
             (s - cfg.touchdown_frac) / max(1.0 - cfg.touchdown_frac, 1e-6), 0.0, 1.0)
+        return out
+
+    def _guard_swing(self, ref: np.ndarray, feet: np.ndarray) -> np.ndarray:
+        """Swing references ``ref`` (n, 4, 3) m world, with their heights raised so that no
+        swing foot is driven down onto an edge it has not yet passed: where the terrain around
+        and ahead of the actual foot ``feet`` (n, 4, 3) m world, up to its reference, has a step
+        (a jump above ``edge_jump`` between samples at most 5 cm apart; a smooth slope does not
+        count) and the terrain within a foot radius + 2 cm (along x) of the foot is higher than
+        the ground under the reference by more than ``edge_jump``, the reference stays
+        ``guard_clearance`` above that terrain. The timed swing trajectory does not know that a
+        foot lags it (by 1.5-2 control ticks); stepping down a stair, a lagging foot was put
+        down on the nose of the tread it came from. (n, 4, 3) m."""
+        cfg, rad = self.cfg, self.robot.foot_radius
+        m = rad + 0.02
+        fx, fy = feet[..., 0], feet[..., 1]
+        # heights 5 cm apart or closer: around the foot, then from the foot to the reference
+        ss = np.linspace(0.0, 1.0, 9)
+        px = np.concatenate([fx[..., None] + [-m, 0.0, m],
+                             fx[..., None] + (ref[..., None, 0] - fx[..., None]) * ss], -1)
+        py = np.concatenate([np.repeat(fy[..., None], 3, -1),
+                             fy[..., None] + (ref[..., None, 1] - fy[..., None]) * ss], -1)
+        h = self.height_fn(px, py)                                             # (n, 4, 12) m
+        h_near = h[..., :3].max(-1)
+        jumps = np.abs(np.diff(h, axis=-1))
+        jumps[..., 2] = 0.0                           # (foot + m -> foot: not neighbours)
+        edge = jumps.max(-1) > cfg.edge_jump                # a step, not a smooth slope
+        h_ref = self.height_fn(ref[..., 0], ref[..., 1])
+        out = ref.copy()
+        out[..., 2] = np.where(edge & (h_near > h_ref + cfg.edge_jump),
+                               np.maximum(ref[..., 2], h_near + rad + cfg.guard_clearance),
+                               ref[..., 2])
         return out
 
     def _distribute_decoupled(self, wrench, r, stance):

@@ -469,8 +469,10 @@ class TrotController:
         self.z_ground = z_ground
         self.pitch_ref = self.pitch_ref + 0.2 * (cfg.pitch_gain * pitch_ground - self.pitch_ref)
         ramp = torch.clamp(t_gait / 0.5, 0.0, 1.0)
+        guard = rb.name in cfg.swing_guard
+        steps = self._steps_near(pos, yaw) if cfg.step_speed > 0 or guard else None
         if cfg.step_speed > 0:  # slow down (and step slower) where the map shows steps
-            v_cap = torch.where(self._steps_near(pos, yaw),
+            v_cap = torch.where(steps,
                                 torch.clamp(self._v_cmd64, max=cfg.step_speed), self._v_cmd64)
             self.v_gait = self.v_gait + torch.clamp(v_cap - self.v_gait, -cfg.accel * dt,
                                                     cfg.accel * dt)
@@ -535,6 +537,9 @@ class TrotController:
         # --- foot targets one tick ahead (world), then into the desired body frame
         s_next = torch.clamp(s_swing + cfg.lead_ticks * dt / t_swing, 0.0, 1.0)
         swing_w = self._swing_at(s_next)
+        if guard:  # on stairs only
+            swing_w = torch.where(steps[:, None, None], self._guard_swing(swing_w, feet_w),
+                                  swing_w)
         # swing-foot velocity (world) for the servo's velocity feed-forward
         swing_v = (self._swing_at(torch.clamp(s_next + 0.5 * dt / t_swing, 0.0, 1.0))
                    - self._swing_at(torch.clamp(s_next - 0.5 * dt / t_swing, 0.0, 1.0))) / dt
@@ -620,6 +625,30 @@ class TrotController:
                              torch.clamp(s / cfg.touchdown_frac, 0.0, 1.0), cfg.swing_lift_frac)
         out[..., 2] -= cfg.press_depth * torch.clamp(
             (s - cfg.touchdown_frac) / max(1.0 - cfg.touchdown_frac, 1e-6), 0.0, 1.0)
+        return out
+
+    def _guard_swing(self, ref: torch.Tensor, feet: torch.Tensor) -> torch.Tensor:
+        """Swing references (n, 4, 3) m raised above an edge next to the actual foot (n, 4, 3)
+        that it has not yet passed (numpy ``_guard_swing``)."""
+        cfg, rad = self.cfg, self.robot.foot_radius
+        m = rad + 0.02
+        fx, fy = feet[..., 0], feet[..., 1]
+        ss = torch.linspace(0.0, 1.0, 9, dtype=ref.dtype, device=ref.device)
+        around = torch.tensor([-m, 0.0, m], dtype=ref.dtype, device=ref.device)
+        px = torch.cat([fx[..., None] + around,
+                        fx[..., None] + (ref[..., None, 0] - fx[..., None]) * ss], -1)
+        py = torch.cat([fy[..., None].expand(*fy.shape, 3),
+                        fy[..., None] + (ref[..., None, 1] - fy[..., None]) * ss], -1)
+        h = self.height_fn(px, py)                                             # (n, 4, 12) m
+        h_near = h[..., :3].amax(-1)
+        jumps = torch.abs(torch.diff(h, dim=-1))
+        jumps[..., 2] = 0.0
+        edge = jumps.amax(-1) > cfg.edge_jump
+        h_ref = self.height_fn(ref[..., 0], ref[..., 1])
+        out = ref.clone()
+        out[..., 2] = torch.where(edge & (h_near > h_ref + cfg.edge_jump),
+                                  torch.maximum(ref[..., 2], h_near + rad + cfg.guard_clearance),
+                                  ref[..., 2])
         return out
 
     def _distribute_decoupled(self, wrench, r, stance):

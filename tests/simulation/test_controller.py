@@ -136,6 +136,15 @@ def test_stance_fraction_outside_0_1_is_refused(bad):
         ControllerConfig(**bad)
 
 
+@pytest.mark.parametrize("bad", [("anymal_d",), "anymal_c"])
+def test_swing_guard_takes_robot_names(bad):
+    """swing_guard lists robots by name: an unknown name, or a bare string (whose substrings
+    ``in`` would match), is refused rather than silently guarding nothing."""
+    with pytest.raises(ValueError, match="swing_guard"):
+        ControllerConfig(swing_guard=bad)
+    assert ControllerConfig(swing_guard=()).swing_guard == ()
+
+
 def test_steps_ahead_slow_the_robot_and_its_cadence():
     """A 0.15 m step at x = 2 m: with ``step_speed`` set, robots whose feet or lookahead reach it
     slow from 1.5 m/s to ``step_speed`` at ``accel`` m/s^2 and step slower, with a longer
@@ -287,3 +296,111 @@ def test_tilted_stance_keeps_legs_within_reach_on_stairs_slope(name):
     flat, tilted = spans[0.0], spans[ControllerConfig().foothold_tilt]
     assert flat[2:].min() > ControllerConfig().reach and flat[:2].max() < 0.82
     assert 0.75 < tilted.min() and tilted.max() < 0.9
+
+
+def _stair_down(x, y):
+    """A 0.14 m step down at x = 0 (a robot walking +x descends)."""
+    return np.where(np.asarray(x) < 0.0, 0.14, 0.0) + 0.0 * np.asarray(y)
+
+
+def test_swing_guard_holds_a_lagging_foot_above_the_nose():
+    """Stepping down, a swing reference already on the lower tread while the foot is still over
+    the nose is raised to guard_clearance above the nose; once the foot is past the edge by a
+    foot radius + 2 cm, or where nothing near the foot is higher than the ground under the
+    reference (flat ground, a foot climbing to a higher tread), or where the ground falls
+    smoothly (a slope), the reference is unchanged."""
+    cfg = ControllerConfig(guard_clearance=0.02)
+    ctl = TrotController("anymal_c", np.ones(1), height_fn=_stair_down, config=cfg)
+    rad = ctl.robot.foot_radius
+    ref = np.zeros((1, 4, 3))
+    ref[..., 0], ref[..., 2] = 0.15, 0.05                      # on the lower tread, descending
+    feet = np.zeros((1, 4, 3))
+    feet[..., 0] = [-0.05, -0.01, 0.03, 0.06]                  # over the tread, past the edge
+    feet[..., 2] = 0.2
+    out = ctl._guard_swing(ref, feet)
+    np.testing.assert_allclose(out[0, :3, 2], 0.14 + rad + 0.02)   # within rad + 2 cm of it
+    np.testing.assert_allclose(out[0, 3], ref[0, 3])                 # 6 cm past: free to land
+    np.testing.assert_array_equal(out[..., :2], ref[..., :2])        # only heights change
+    climb = ref.copy()
+    climb[..., 0], climb[..., 2] = -0.15, 0.2                  # swinging up onto the tread
+    np.testing.assert_array_equal(ctl._guard_swing(climb, feet), climb)
+    flat = TrotController("anymal_c", np.ones(1), config=cfg)
+    np.testing.assert_array_equal(flat._guard_swing(ref, feet), ref)
+    # down a smooth 0.36 slope (pyramid slope at difficulty 0.9) the ground under the reference
+    # is 5 cm below the foot's, but there is no edge to hold the foot above
+    slope = TrotController("anymal_c", np.ones(1), height_fn=lambda x, y: -0.36 * x + 0 * y,
+                           config=cfg)
+    np.testing.assert_array_equal(slope._guard_swing(ref, feet), ref)
+
+
+def _descending_touchdowns(robot: str, guard: bool, monkeypatch) -> np.ndarray:
+    """x error (m), foot minus target at the first stance tick, of the swings that step down a
+    stair: 3 robots walk 10 s at 0.5 m/s from flat ground into a flight of stairs down."""
+    from behaviorbench.simulation import rollout
+    from behaviorbench.simulation.rollout import RunSpec
+    from behaviorbench.simulation.terrain import TerrainConfig, build_terrain
+
+    tcfg = TerrainConfig(num_rows=3, num_cols=1, terrain_length=5.0, terrain_width=5.0,
+                         border_size=2.0, vertical_walls=True)
+    terrain = build_terrain(tcfg, [["flat"], ["pyramid_stairs_down"], ["flat"]],
+                            [[0.0], [0.5], [0.0]], seed=0)
+    cfg = ControllerConfig(swing_guard=(robot,) if guard else ())
+    run = RunSpec(robot=robot, command_vel=0.5, n_robots=3, episode_s=10.0, terrain=tcfg,
+                  seed=500, max_init_terrain_level=0, spawn_jitter=0.5, controller=cfg)
+    errors = []
+
+    class Recording(TrotController):
+        def __call__(self, qpos, qvel):
+            was = self.was_stance.copy()
+            u = super().__call__(qpos, qvel)
+            feet = qpos[:, None, :3] + np.einsum("nij,nkj->nki", quat_to_mat(qpos[:, 3:7]),
+                                                 self.legs.fk_jac(qpos[:, 7:19])[0])
+            down = self.was_stance & ~was
+            step_down = self.swing_target[..., 2] < self.swing_start[..., 2] - 0.08
+            errors.extend((feet - self.swing_target)[down & step_down][:, 0])
+            return u
+
+    monkeypatch.setattr(rollout, "TrotController", Recording)
+    rollout._simulate_chunk(run, [0, 1, 2], terrain=terrain, stop_failed=True)
+    return np.asarray(errors)
+
+
+def test_swing_guard_puts_descending_feet_past_the_nose(monkeypatch):
+    """Closed loop (ANYmal C down stairs at 0.5 m/s): without the guard a lagging swing foot is
+    put down on the nose of the tread it leaves, well short of its foothold below; with it,
+    such touch-downs (over 5 cm short) all but vanish."""
+    short = {g: np.mean(_descending_touchdowns("anymal_c", g, monkeypatch) < -0.05)
+             for g in (False, True)}
+    assert short[False] > 0.15, short
+    assert short[True] < 0.05, short
+
+
+def _stairs_down(x, y):
+    """A flight of 0.14 m steps down, 0.31 m treads, from x = 0."""
+    return -0.14 * np.floor(np.clip(np.asarray(x), -0.31, 5.0) / 0.31 + 1.0) + 0 * np.asarray(y)
+
+
+@pytest.mark.parametrize("height_fn, on_stairs", [(_stairs_down, True), (_stair_down, False)])
+def test_swing_guard_acts_on_stairs_only(height_fn, on_stairs):
+    """The guard acts where the map shows a flight of stairs (as for the slow-down): a front
+    swing foot 10 cm before a step down, its reference already descending past it, gets other
+    joint targets with the guard than without on stairs, and the same ones at a single step
+    (discrete obstacles: the guard cost falls there)."""
+    robot = ROBOTS["anymal_c"]
+    qpos = standing_qpos("anymal_c")[None].copy()
+    qpos[0, 0] = -0.1 - robot.default_foot_positions[0, 0]          # LF foot 10 cm before x = 0
+    qpos[0, 2] += height_fn(qpos[:, 0], qpos[:, 1])[0]
+    outs = []
+    for guard in (("anymal_c",), ()):
+        ctl = TrotController(robot, np.ones(1), height_fn=height_fn,
+                             config=ControllerConfig(swing_guard=guard))
+        ctl.reset(qpos)
+        ctl.t[:], ctl.cycle[:] = 1.0, 0.8                  # LF and RH 60 % into their swing
+        ctl.was_stance[:] = [[False, True, True, False]]
+        feet_b, _ = ctl.legs.fk_jac(qpos[:, 7:19])
+        ctl.swing_start = qpos[:, None, :3] + feet_b
+        ctl.swing_target = ctl.swing_start + [0.25, 0.0, -0.14]
+        ctl.swing_apex = ctl.swing_start[..., 2] + 0.05
+        assert ctl._steps_near(qpos[:, :3], np.zeros(1))[0] == on_stairs
+        outs.append(ctl(qpos, np.zeros((1, 18))))
+    assert (np.abs(outs[0] - outs[1]).max() > 1e-3) == on_stairs

@@ -35,8 +35,10 @@ CONFIGS = {
     "contact_aware+decoupled+vel_ff": C.ControllerConfig(contact_aware=True,
                                                          decoupled_wrench=True, vel_ff=0.5,
                                                          leg_clearance=0.0, haa_limit=0.0),
-    # and a longer stance at low speed: the stance fraction changes as robots slow down
-    "reach+step_speed": C.ControllerConfig(**STEPS, duty_slow=0.65),
+    # and a longer stance at low speed: the stance fraction changes as robots slow down; and
+    # swing feet guarded at edges for both robots (ANYmal B in test_parity_on_random_states)
+    "reach+step_speed": C.ControllerConfig(**STEPS, duty_slow=0.65,
+                                           swing_guard=("anymal_b", "anymal_c")),
 }
 
 
@@ -91,6 +93,20 @@ def spy_reach(np_ctl: C.TrotController) -> list[int]:
 
     np_ctl.legs.clamp_reach = spy
     return moved
+
+
+def spy_guard(np_ctl: C.TrotController) -> list[int]:
+    """Wrap the numpy controller's swing guard; the list gets, per call, how many swing
+    references it raised."""
+    raised, guard = [], np_ctl._guard_swing
+
+    def spy(ref, feet):
+        out = guard(ref, feet)
+        raised.append(int((out[..., 2] > ref[..., 2]).sum()))
+        return out
+
+    np_ctl._guard_swing = spy
+    return raised
 
 
 def count_gait(seen: dict, np_ctl: C.TrotController, v_gait_before: np.ndarray) -> None:
@@ -285,6 +301,7 @@ def test_parity_on_rollout_states(terrain, name):
     cn.reset(qpos.copy())
     ct.reset(t64(qpos))
     reach_moved = spy_reach(cn)
+    guard_raised = spy_guard(cn)
     seen = dict.fromkeys(("standing", "stance", "swing", "lift", "late", "slow", "slowing",
                           "speeding"), 0)
     periods = set()
@@ -310,6 +327,10 @@ def test_parity_on_rollout_states(terrain, name):
         assert len(reach_moved) == 120 and sum(reach_moved) > 10, reach_moved
         assert min(seen[k] for k in ("slow", "slowing")) > 0, seen
         assert len(periods) > 5, periods
+    # ANYmal C's swing feet are guarded at edges by default and in this config
+    assert ("anymal_c" in cfg.swing_guard) == (len(guard_raised) == 120), len(guard_raised)
+    if guard_raised:
+        assert sum(guard_raised) > 0, guard_raised
     assert np.isfinite(qpos).all() and (qpos[:, 0] - spawn.qpos[:, 0]).mean() > 0.5
 
 
@@ -348,6 +369,7 @@ def test_parity_on_random_states(terrain):
             setattr(cn, k, v.copy())
         ct.load_state(state)
         reach_moved = spy_reach(cn)
+        guard_raised = spy_guard(cn)
         seen = dict.fromkeys(("standing", "stance", "swing", "lift", "late", "slow", "slowing",
                               "speeding"), 0)
         for _ in range(3):
@@ -367,6 +389,9 @@ def test_parity_on_random_states(terrain):
         if name == "reach+step_speed":
             assert len(reach_moved) == 3 and sum(reach_moved) > 0, reach_moved
             assert min(seen[k] for k in ("slow", "slowing", "speeding")) > 0, seen
+            assert len(guard_raised) == 3 and sum(guard_raised) > 0, guard_raised
+        else:  # ANYmal B's swing feet are not guarded by default
+            assert guard_raised == [], guard_raised
 
 
 @pytest.mark.parametrize("name", ["default", "reach+step_speed"])
