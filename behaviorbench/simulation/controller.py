@@ -126,6 +126,20 @@ class ControllerConfig:
                              f"tuple of robot names from {sorted(ROBOTS)}")
 
 
+def trot_period(cfg: ControllerConfig, v):
+    """Trot period (shape of ``v``) s at speed ``v`` m/s: ``period`` at 1 m/s, shorter with
+    ``period_slope`` as the speed rises, within 0.3-0.5 s. ``v`` a numpy array or a torch
+    tensor (the torch port calls this too)."""
+    return (cfg.period - cfg.period_slope * (v - 1.0)).clip(0.3, 0.5)
+
+
+def stance_fraction(cfg: ControllerConfig, v):
+    """Stance fraction (shape of ``v``) at speed ``v`` m/s: ``duty`` at and above 1 m/s,
+    ``duty_slow`` at and below 0.5 m/s, linear in between; numpy array or torch tensor."""
+    w = ((1.0 - v) / 0.5).clip(0.0, 1.0)
+    return cfg.duty + (cfg.duty_slow - cfg.duty) * w
+
+
 def quat_to_mat(q: np.ndarray) -> np.ndarray:
     """(n, 4) w,x,y,z quaternions -> (n, 3, 3) rotation matrices."""
     w, x, y, z = (q[:, i] for i in range(4))
@@ -332,8 +346,8 @@ class TrotController:
         return h.mean(1), pitch
 
     def _period(self, v: np.ndarray) -> np.ndarray:
-        """Trot period (n,) s at speed ``v`` (n,) m/s."""
-        return np.clip(self.cfg.period - self.cfg.period_slope * (v - 1.0), 0.3, 0.5)
+        """Trot period (n,) s at speed ``v`` (n,) m/s (:func:`trot_period`)."""
+        return trot_period(self.cfg, v)
 
     @property
     def period(self) -> np.ndarray:
@@ -346,10 +360,8 @@ class TrotController:
         return self._duty(self.v_gait)
 
     def _duty(self, v: np.ndarray) -> np.ndarray:
-        """Stance fraction (n,) at speed ``v`` (n,) m/s: ``duty`` at and above 1 m/s,
-        ``duty_slow`` at and below 0.5 m/s, linear in between."""
-        w = np.clip((1.0 - v) / 0.5, 0.0, 1.0)
-        return self.cfg.duty + (self.cfg.duty_slow - self.cfg.duty) * w
+        """Stance fraction (n,) at speed ``v`` (n,) m/s (:func:`stance_fraction`)."""
+        return stance_fraction(self.cfg, v)
 
     def _nominal_stance(self) -> np.ndarray:
         """Nominal foot positions (n, 4, 2) m in the heading frame: the flat-ground stance

@@ -30,7 +30,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from .controller import GRAVITY, ControllerConfig, configure_servos
+from .controller import GRAVITY, ControllerConfig, configure_servos, stance_fraction, trot_period
 from .controller import LegModel as NumpyLegModel
 from .robots import ROBOTS, RobotSpec
 from .terrain import Terrain
@@ -337,8 +337,8 @@ class TrotController:
         return h.mean(1), pitch
 
     def _period(self, v: torch.Tensor) -> torch.Tensor:
-        """Trot period (n,) s at speed ``v`` (n,) m/s."""
-        return torch.clamp(self.cfg.period - self.cfg.period_slope * (v - 1.0), 0.3, 0.5)
+        """Trot period (n,) s at speed ``v`` (n,) m/s (numpy's :func:`trot_period`)."""
+        return trot_period(self.cfg, v)
 
     @property
     def period(self) -> torch.Tensor:
@@ -351,9 +351,9 @@ class TrotController:
         return self._duty(self.v_gait)
 
     def _duty(self, v: torch.Tensor) -> torch.Tensor:
-        """Stance fraction (n,) at speed ``v`` (n,) m/s (float64, as the numpy controller's)."""
-        w = torch.clamp((1.0 - v) / 0.5, 0.0, 1.0)
-        return self.cfg.duty + (self.cfg.duty_slow - self.cfg.duty) * w
+        """Stance fraction (n,) at speed ``v`` (n,) m/s (float64, as the numpy controller's:
+        :func:`stance_fraction`)."""
+        return stance_fraction(self.cfg, v)
 
     def _nominal_stance(self) -> torch.Tensor:
         """Nominal foot positions (n, 4, 2) m in the heading frame: the flat-ground stance
