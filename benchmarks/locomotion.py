@@ -62,11 +62,12 @@ def cell_terrain(kind: str, difficulty: float, seed: int, sub: float = SUB,
 def run_cell(args) -> dict:
     """Simulate one (robot, kind, difficulty) cell: ``seeds`` robots spread over COMMANDS."""
     robot, kind, difficulty, seeds, seed, sub, walls, controller, layouts = args
+    robot_cfg = controller.for_robot(robot)               # step_speed, step_count of this robot
     x_end = 2 * sub                                       # m: start of the last flat row
     success, ratio, crossed = [], [], []
     # s: flat approach and exit at the command, the KIND sub-terrain at the step speed on the
     # cells the step detection sees
-    slowed = kind.startswith("pyramid_stairs") if controller.step_count > 1 else \
+    slowed = kind.startswith("pyramid_stairs") if robot_cfg.step_count > 1 else \
         kind in WALL_KINDS
     runs = []  # (terrain layout, command, robot indices): robots spread over layouts, commands
     for k, ids in enumerate(np.array_split(np.arange(seeds), layouts)):
@@ -76,7 +77,7 @@ def run_cell(args) -> dict:
     for terrain, v, idx in runs:
         if len(idx) == 0:
             continue
-        v_kind = min(v, controller.step_speed) if slowed and controller.step_speed > 0 else v
+        v_kind = min(v, robot_cfg.step_speed) if slowed and robot_cfg.step_speed > 0 else v
         episode = 1.0 + (sub / 2 + 1.0) / v + sub / v_kind + 2.0
         run = RunSpec(robot=robot, command_vel=v, n_robots=seeds, episode_s=episode,
                       terrain=terrain.config, seed=seed + int(1000 * v),
@@ -97,12 +98,22 @@ def run_cell(args) -> dict:
 
 
 def controller_config(overrides: list[str]) -> ControllerConfig:
-    """``ControllerConfig`` with ``FIELD=VALUE`` overrides (values parsed as the field's type)."""
+    """``ControllerConfig`` with ``FIELD=VALUE`` overrides (values parsed as the field's type).
+    A FIELD set here applies to every robot: it drops the default ``robot_overrides`` entries of
+    that FIELD (``robot_overrides=ROBOT:FIELD:VALUE,...`` sets them; empty for none)."""
     cfg = ControllerConfig()
     changes = {}
     for item in overrides:
         name, _, value = item.partition("=")
         kind = type(getattr(cfg, name, None))
+        if name == "robot_overrides":  # ROBOT:FIELD:VALUE,...; empty: none
+            try:
+                changes[name] = tuple((r, f, float(x)) for r, f, x in
+                                      (o.split(":") for o in value.split(",") if o))
+            except ValueError:
+                raise SystemExit(f"--set {item!r}: expected robot_overrides=ROBOT:FIELD:VALUE,"
+                                 "... (empty for none)") from None
+            continue
         if kind is tuple and all(isinstance(v, str) for v in getattr(cfg, name)):
             changes[name] = tuple(v for v in value.split(",") if v)   # names; empty: none
             continue
@@ -118,6 +129,8 @@ def controller_config(overrides: list[str]) -> ControllerConfig:
             changes[name] = kind(value)
         except ValueError:
             raise SystemExit(f"--set {item!r}: {value!r} is not a {kind.__name__}") from None
+    if "robot_overrides" not in changes:
+        changes["robot_overrides"] = tuple(o for o in cfg.robot_overrides if o[1] not in changes)
     try:
         return dataclasses.replace(cfg, **changes)
     except ValueError as err:

@@ -38,7 +38,7 @@ legs), written by :meth:`TrotController.write_gains` into per-simulation actuato
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
@@ -92,6 +92,7 @@ class ControllerConfig:
     accel: float = 1.0                # m/s^2, rate of change of the speed reference
     kp_y: float = 1.0                 # 1/s, lateral position -> lateral velocity reference
     ki_v: float = 1.0                 # 1/s, integral gain of the forward-velocity error
+    v_int_max: float = 0.3            # m/s, clip of that integral
     # wrench feedback (per unit mass / inertia)
     kp_z: float = 60.0                # 1/s^2
     kd_z: float = 10.0                # 1/s
@@ -114,12 +115,35 @@ class ControllerConfig:
     swing_kp: float = 200.0           # N m/rad, servo stiffness of swing legs
     swing_kd: float = 6.0             # N m s/rad, servo damping of swing legs
     gait_offsets: tuple[float, ...] = tuple(TROT_OFFSETS)  # period fractions (LF, RF, LH, RH)
+    robot_overrides: tuple[tuple[str, str, float], ...] = (
+        ("anymal_b", "duty_slow", 0.65), ("anymal_b", "v_int_max", 0.15))
+    # (robot, FIELD, value): that robot's controller uses value for FIELD (a number field).
+    # ANYmal B's knees and hips run at their 40 N m limit on stairs: a longer stance (4 feet
+    # down part of the time) and a gentler speed integral let it climb (docs/simulation-
+    # controller.md); FIELD=anymal_b:duty_slow:0.65,... or empty on command lines
+
+    def for_robot(self, robot: str) -> ControllerConfig:
+        """The configuration ``robot``'s controller runs: this one with that robot's
+        ``robot_overrides`` applied (and none left to apply)."""
+        changes = {name: type(getattr(self, name))(value)
+                   for r, name, value in self.robot_overrides if r == robot}
+        return replace(self, robot_overrides=(), **changes) if changes else self
 
     def __post_init__(self):
         for name in ("duty", "duty_slow"):  # the swing lasts (1 - duty) x period
             if not 0.0 < getattr(self, name) < 1.0:
                 raise ValueError(f"ControllerConfig.{name} = {getattr(self, name)!r}: a stance "
                                  "fraction must lie strictly between 0 and 1")
+        numbers = {f.name: f.type for f in fields(self) if f.type in ("float", "int")}
+        for item in self.robot_overrides:
+            if (not isinstance(item, tuple) or len(item) != 3 or item[0] not in ROBOTS
+                    or item[1] not in numbers or isinstance(item[2], (bool, str))
+                    or (numbers[item[1]] == "int" and item[2] != int(item[2]))):
+                raise ValueError(
+                    f"ControllerConfig.robot_overrides: {item!r} is not (robot, FIELD, number) "
+                    f"with a robot from {sorted(ROBOTS)} and a number field of ControllerConfig")
+        for robot in {item[0] for item in self.robot_overrides}:
+            self.for_robot(robot)          # an overridden value is checked like a field's own
         unknown = [r for r in self.swing_guard if r not in ROBOTS]
         if isinstance(self.swing_guard, str) or unknown:
             raise ValueError(f"ControllerConfig.swing_guard = {self.swing_guard!r}: expected a "
@@ -283,7 +307,7 @@ class TrotController:
                  height_fn: HeightFn = flat_ground, added_mass: np.ndarray | None = None,
                  config: ControllerConfig | None = None):
         self.robot = ROBOTS[robot] if isinstance(robot, str) else robot
-        self.cfg = config or ControllerConfig()
+        self.cfg = (config or ControllerConfig()).for_robot(self.robot.name)
         self.v_cmd = np.asarray(command_vel, dtype=np.float64)
         self.n = self.v_cmd.shape[0]
         self.height_fn = height_fn
@@ -494,7 +518,7 @@ class TrotController:
         self.v_ref = np.minimum(self.v_gait, self.v_cmd * ramp)
         v_des = np.zeros((n, 3))
         self.v_int += dt * (self.v_ref - vel[:, 0]) * (~standing)
-        self.v_int = np.clip(self.v_int, -0.3, 0.3)
+        self.v_int = np.clip(self.v_int, -cfg.v_int_max, cfg.v_int_max)
         v_des[:, 0] = self.v_ref + cfg.ki_v * self.v_int
         v_des[:, 1] = np.clip(cfg.kp_y * (self.y_ref - pos[:, 1]), -0.3, 0.3)
         z_des = z_ground + self.body_height

@@ -247,7 +247,7 @@ class TrotController:
                  dtype: torch.dtype = torch.float64,
                  device: torch.device | str | None = None):
         self.robot = ROBOTS[robot] if isinstance(robot, str) else robot
-        self.cfg = config or ControllerConfig()
+        self.cfg = (config or ControllerConfig()).for_robot(self.robot.name)
         self.dtype, self.device = dtype, torch.device(device or "cpu")
         self.v_cmd = self._t(command_vel)
         self.n = n = self.v_cmd.shape[0]
@@ -480,7 +480,7 @@ class TrotController:
         v_des = self._zeros(n, 3)
         walking = (~standing).to(self.dtype)
         self.v_int = self.v_int + dt * (self.v_ref - vel[:, 0]) * walking
-        self.v_int = torch.clamp(self.v_int, -0.3, 0.3)
+        self.v_int = torch.clamp(self.v_int, -cfg.v_int_max, cfg.v_int_max)
         v_des[:, 0] = self.v_ref + cfg.ki_v * self.v_int
         v_des[:, 1] = torch.clamp(cfg.kp_y * (self.y_ref - pos[:, 1]), -0.3, 0.3)
         z_des = z_ground + self.body_height

@@ -129,7 +129,7 @@ def build_run_model(robot: str, terrain: Terrain, ctrl_cfg: ControllerConfig,
     ``foot_condim`` (3: sliding friction only, ~1.5x faster than the reference 6) and
     :data:`RUN_FOOT_SOLIMP` / :data:`RUN_FOOT_TIMECONST`; the ``implicitfast`` integrator."""
     model = build_scene(robot, terrain, actuator="position")
-    configure_servos(model, ctrl_cfg)
+    configure_servos(model, ctrl_cfg.for_robot(robot))
     feet = foot_geom_ids(model)
     model.geom_condim[feet] = foot_condim
     # stiff foot contacts: the reference's soft foot solimp (0.015, 1, 0.031) lets a loaded foot

@@ -106,12 +106,13 @@ def test_reach_keeps_targets_inside_the_leg():
 def test_stance_fraction_rises_at_low_speed():
     """Each leg is in stance ``duty_slow`` of the period at 0.5 m/s (with phases on all four
     feet), ``duty`` at 1.5 m/s (a pure trot: never four feet down once walking), and in
-    between at 0.75 m/s; the default (``duty_slow = duty`` = 0.5) one fraction at every speed."""
+    between at 0.75 m/s; ANYmal C's default (``duty_slow = duty`` = 0.5) one fraction at every speed
+    (B's default raises ``duty_slow``: test_robot_overrides_apply_to_their_robot_only)."""
     cmds = np.array([0.5, 0.75, 1.5])
-    qpos = np.tile(standing_qpos("anymal_b"), (3, 1))
+    qpos = np.tile(standing_qpos("anymal_c"), (3, 1))
     for cfg, want in ((ControllerConfig(duty_slow=0.65), [0.65, 0.575, 0.5]),
                       (ControllerConfig(), [0.5, 0.5, 0.5])):
-        ctl = TrotController("anymal_b", cmds, config=cfg)
+        ctl = TrotController("anymal_c", cmds, config=cfg)
         ctl.reset(qpos)
         np.testing.assert_allclose(ctl.duty, want)
         support, ticks = np.zeros((3, 4)), 0
@@ -143,6 +144,42 @@ def test_swing_guard_takes_robot_names(bad):
     with pytest.raises(ValueError, match="swing_guard"):
         ControllerConfig(swing_guard=bad)
     assert ControllerConfig(swing_guard=()).swing_guard == ()
+
+
+def test_robot_overrides_apply_to_their_robot_only():
+    """``robot_overrides`` entries (robot, FIELD, value) change FIELD for that robot's
+    controller only: by default ANYmal B runs a longer stance at low speed and a smaller speed
+    integral than C; an int field gets an int; a field set for both robots by hand is what C
+    keeps."""
+    cfg = ControllerConfig(duty_slow=0.55, robot_overrides=(("anymal_b", "duty_slow", 0.7),
+                                                            ("anymal_b", "step_count", 2.0)))
+    b, c = cfg.for_robot("anymal_b"), cfg.for_robot("anymal_c")
+    assert (b.duty_slow, b.step_count, b.robot_overrides) == (0.7, 2, ())
+    assert isinstance(b.step_count, int)
+    assert c is cfg and c.duty_slow == 0.55
+    slow = np.full(2, 0.5)                                    # m/s: the duty_slow end
+    ctl_b = TrotController("anymal_b", slow, config=cfg)
+    ctl_c = TrotController("anymal_c", slow, config=cfg)
+    np.testing.assert_allclose(ctl_b.duty, 0.7)
+    np.testing.assert_allclose(ctl_c.duty, 0.55)
+    default = ControllerConfig()
+    assert default.for_robot("anymal_b").duty_slow > default.for_robot("anymal_c").duty_slow
+    assert default.for_robot("anymal_b").v_int_max < default.for_robot("anymal_c").v_int_max
+    assert ControllerConfig(robot_overrides=()).for_robot("anymal_b").duty_slow == 0.5
+
+
+@pytest.mark.parametrize("bad", [
+    (("anymal_d", "duty_slow", 0.6),), (("anymal_b", "no_such_field", 0.6),),
+    (("anymal_b", "swing_guard", 0.6),), (("anymal_b", "contact_aware", 1.0),),
+    (("anymal_b", "duty_slow", True),), (("anymal_b", "duty_slow"),), ("anymal_b",),
+    (("anymal_b", "step_count", 2.5),), (("anymal_b", "duty_slow", 1.2),),
+])
+def test_robot_overrides_are_checked(bad):
+    """An override of an unknown robot, of a field that is not a number (or does not exist),
+    with a non-number value (or a fraction for an int field) or of the wrong shape is refused,
+    naming the field; so is a value the field itself refuses (a stance fraction of 1.2)."""
+    with pytest.raises(ValueError, match="robot_overrides|duty_slow"):
+        ControllerConfig(robot_overrides=bad)
 
 
 def test_steps_ahead_slow_the_robot_and_its_cadence():

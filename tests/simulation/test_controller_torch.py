@@ -428,6 +428,7 @@ def test_float32_close_to_float64(terrain, name):
     dict(reach=0.75), dict(step_speed=0.3), dict(step_jump=0.3), dict(step_lookahead=0.3),
     dict(accel=3.0), dict(period=0.4), dict(period_slope=0.3),
     dict(haa_limit=0.05), dict(inertia=(1.0, 2.5, 2.5)), dict(step_count=3),
+    dict(v_int_max=0.02), dict(robot_overrides=(("anymal_c", "kp_z", 90.0),)),
 ], ids=lambda c: "+".join(c))
 def test_config_changes_reach_the_port(terrain, change):
     """A config field the numpy controller reads is read by the port too (the check fails if
