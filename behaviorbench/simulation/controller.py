@@ -70,6 +70,8 @@ class ControllerConfig:
     swing_clearance: float = 0.07     # m, apex above the highest terrain along the swing path
     touchdown_frac: float = 0.85      # fraction of the swing after which the foot is on target
     swing_lift_frac: float = 0.1      # fraction of the swing spent lifting before moving forward
+    swing_descent: float = 0.5        # fraction of the swing (to touch-down) at which the foot
+                                      # leaves its apex, 0.5-1 (later: a shorter, steeper descent)
     swing_guard: tuple[str, ...] = ("anymal_c",)  # robots whose swing feet are held above an
                                       # edge until past it (helps C on stairs, hurts B, whose
                                       # late touch-downs load a single leg: docs/simulation-
@@ -130,6 +132,9 @@ class ControllerConfig:
         return replace(self, robot_overrides=(), **changes) if changes else self
 
     def __post_init__(self):
+        if not 0.5 <= self.swing_descent < 1.0:
+            raise ValueError(f"ControllerConfig.swing_descent = {self.swing_descent!r}: the "
+                             "foot reaches its apex at 0.5 of the swing and must land by 1")
         for name in ("duty", "duty_slow"):  # the swing lasts (1 - duty) x period
             if not 0.0 < getattr(self, name) < 1.0:
                 raise ValueError(f"ControllerConfig.{name} = {getattr(self, name)!r}: a stance "
@@ -655,7 +660,8 @@ class TrotController:
         """Swing-foot world positions (n, 4, 3) at swing progress ``s`` (n, 4)."""
         cfg = self.cfg
         out = swing_position(self.swing_start, self.swing_target, self.swing_apex,
-                             np.clip(s / cfg.touchdown_frac, 0.0, 1.0), cfg.swing_lift_frac)
+                             np.clip(s / cfg.touchdown_frac, 0.0, 1.0), cfg.swing_lift_frac,
+                             cfg.swing_descent)
         out[..., 2] -= cfg.press_depth * np.clip(
             (s - cfg.touchdown_frac) / max(1.0 - cfg.touchdown_frac, 1e-6), 0.0, 1.0)
         return out

@@ -103,13 +103,14 @@ def smoothstep(s: torch.Tensor) -> torch.Tensor:
 
 
 def swing_position(start: torch.Tensor, target: torch.Tensor, apex_z: torch.Tensor,
-                   s: torch.Tensor, lift_frac: float = 0.2) -> torch.Tensor:
+                   s: torch.Tensor, lift_frac: float = 0.2,
+                   descent_start: float = 0.5) -> torch.Tensor:
     """:func:`~behaviorbench.simulation.gait.swing_position`: ``start``/``target`` (..., 3) m,
     ``apex_z`` (...,) m, progress ``s`` (...,) -> (..., 3) m world."""
     sxy = smoothstep((s - lift_frac) / (1.0 - 2.0 * lift_frac))
     xy = start[..., :2] + (target[..., :2] - start[..., :2]) * sxy[..., None]
     up = smoothstep(s / 0.5)
-    down = smoothstep((s - 0.5) / 0.5)
+    down = smoothstep((s - descent_start) / (1.0 - descent_start))
     z_up = start[..., 2] + (apex_z - start[..., 2]) * up
     z = z_up + (target[..., 2] - apex_z) * down
     return torch.cat([xy, z[..., None]], dim=-1)
@@ -622,7 +623,8 @@ class TrotController:
         """Swing-foot world positions (n, 4, 3) at swing progress ``s`` (n, 4)."""
         cfg = self.cfg
         out = swing_position(self.swing_start, self.swing_target, self.swing_apex,
-                             torch.clamp(s / cfg.touchdown_frac, 0.0, 1.0), cfg.swing_lift_frac)
+                             torch.clamp(s / cfg.touchdown_frac, 0.0, 1.0), cfg.swing_lift_frac,
+                             cfg.swing_descent)
         out[..., 2] -= cfg.press_depth * torch.clamp(
             (s - cfg.touchdown_frac) / max(1.0 - cfg.touchdown_frac, 1e-6), 0.0, 1.0)
         return out

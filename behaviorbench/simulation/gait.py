@@ -24,18 +24,20 @@ def smoothstep(s: np.ndarray) -> np.ndarray:
 
 
 def swing_position(start: np.ndarray, target: np.ndarray, apex_z: np.ndarray,
-                   s: np.ndarray, lift_frac: float = 0.2) -> np.ndarray:
+                   s: np.ndarray, lift_frac: float = 0.2,
+                   descent_start: float = 0.5) -> np.ndarray:
     """Swing-foot position at swing progress ``s`` (..., ) in [0, 1].
 
     ``start``/``target`` (..., 3) m world lift-off and touch-down points; ``apex_z`` (...,) m the
     world height the foot must clear. The foot first rises (horizontal motion starts after
-    ``lift_frac`` of the swing), travels at apex height, then descends onto the target (the
-    horizontal motion ends ``lift_frac`` before touch-down), so it steps over edges and
-    obstacles between lift-off and touch-down. Returns (..., 3) m world."""
+    ``lift_frac`` of the swing), reaches the apex at half the swing, stays there until
+    ``descent_start`` (>= 0.5) of the swing, then descends onto the target (the horizontal
+    motion ends ``lift_frac`` before touch-down), so it steps over edges and obstacles between
+    lift-off and touch-down. Returns (..., 3) m world."""
     sxy = smoothstep((s - lift_frac) / (1.0 - 2.0 * lift_frac))
     xy = start[..., :2] + (target[..., :2] - start[..., :2]) * sxy[..., None]
     up = smoothstep(s / 0.5)
-    down = smoothstep((s - 0.5) / 0.5)
+    down = smoothstep((s - descent_start) / (1.0 - descent_start))
     z_up = start[..., 2] + (apex_z - start[..., 2]) * up
     z = z_up + (target[..., 2] - apex_z) * down
     return np.concatenate([xy, z[..., None]], axis=-1)

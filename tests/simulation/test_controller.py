@@ -52,6 +52,12 @@ def test_trot_phases_and_swing_endpoints():
                                target)
     mid = swing_position(start, target, np.array([0.3]), np.array([0.5]))
     assert mid[0, 2] == pytest.approx(0.3)  # apex reached mid-swing
+    held = swing_position(start, target, np.array([0.3]), np.array([0.5, 0.6]), 0.1, 0.62)
+    np.testing.assert_allclose(held[:, 2], 0.3)  # with a later descent: still at the apex
+    np.testing.assert_allclose(
+        swing_position(start, target, np.array([0.3]), np.array([1.0]), 0.1, 0.62), target)
+    with pytest.raises(ValueError, match="swing_descent"):
+        ControllerConfig(swing_descent=1.0)
 
 
 def test_robot_walks_on_flat_and_tracks_velocity():

@@ -178,6 +178,8 @@ def test_helpers_match_numpy():
         size=(7, 4))
     close(gait.swing_position(start, target, apex, s, 0.1),
           CT.swing_position(t64(start), t64(target), t64(apex), t64(s), 0.1), 1e-14)
+    close(gait.swing_position(start, target, apex, s, 0.1, 0.62),
+          CT.swing_position(t64(start), t64(target), t64(apex), t64(s), 0.1, 0.62), 1e-14)
 
 
 def test_safe_foothold_and_ground_plane(terrain):
@@ -429,6 +431,7 @@ def test_float32_close_to_float64(terrain, name):
     dict(accel=3.0), dict(period=0.4), dict(period_slope=0.3),
     dict(haa_limit=0.05), dict(inertia=(1.0, 2.5, 2.5)), dict(step_count=3),
     dict(v_int_max=0.02), dict(robot_overrides=(("anymal_c", "kp_z", 90.0),)),
+    dict(swing_descent=0.62),
 ], ids=lambda c: "+".join(c))
 def test_config_changes_reach_the_port(terrain, change):
     """A config field the numpy controller reads is read by the port too (the check fails if
