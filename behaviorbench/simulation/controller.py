@@ -125,8 +125,8 @@ class ControllerConfig:
     # controller.md); FIELD=anymal_b:duty_slow:0.65,... or empty on command lines
 
     def for_robot(self, robot: str) -> ControllerConfig:
-        """The configuration ``robot``'s controller runs: this one with that robot's
-        ``robot_overrides`` applied (and none left to apply)."""
+        """The configuration ``robot``'s controller runs: a copy with that robot's
+        ``robot_overrides`` applied (and emptied), or this one if none concerns it."""
         changes = {name: type(getattr(self, name))(value)
                    for r, name, value in self.robot_overrides if r == robot}
         return replace(self, robot_overrides=(), **changes) if changes else self
