@@ -14,7 +14,10 @@ No learning and no downloaded weights. Per control tick (50 Hz) and for ``n`` ro
    coming stance (knee placed by planar IK from the predicted hip positions), are moved to the
    nearest spot clear of both.
 3. **Swing trajectories**: lift, travel at an apex above the highest terrain between lift-off
-   and touch-down (+ clearance), descend.
+   and touch-down (+ clearance), descend. The trajectory is timed, and feet lag it: guards
+   keep a lagging foot off a stair nose (``swing_guard``: held above an edge until past it, down
+   stairs; ``riser_guard``: a front foot below an edge ahead rises before it moves on), and
+   the clock waits up to ``hold_max`` for a foot ending its swing below an edge.
 4. **Body reference**: forward at the command velocity (capped at ``step_speed``, with a slower
    cadence, where the height map shows a flight of stairs within ``step_lookahead``),
    lateral drift and heading corrected,
@@ -77,6 +80,14 @@ class ControllerConfig:
                                       # late touch-downs load a single leg: docs/simulation-
                                       # controller.md); FIELD=anymal_b,anymal_c or empty on CLIs
     guard_clearance: float = 0.02     # m, a guarded swing foot stays this far above the edge
+    riser_guard: tuple[str, ...] = ("anymal_b",)  # robots whose front swing feet, while below a
+                                      # step edge between them and their reference, are held
+                                      # behind it and raised over it (B's lagging feet caught under
+                                      # stair noses: docs/simulation-controller.md); FIELD=... as
+                                      # swing_guard
+    hold_max: float = 0.0             # s, the gait clock waits up to this long while a foot ending
+                                      # its swing is still below a step edge before its foothold
+                                      # (0: off; ANYmal B 0.1 in robot_overrides)
     contact_aware: bool = False       # stance forces only once a foot is near the ground
     contact_tol: float = 0.02         # m, foot clearance below which a stance foot is in contact
     press_depth: float = 0.005        # m, stance/touch-down targets this far below the ground
@@ -118,7 +129,8 @@ class ControllerConfig:
     swing_kd: float = 6.0             # N m s/rad, servo damping of swing legs
     gait_offsets: tuple[float, ...] = tuple(TROT_OFFSETS)  # period fractions (LF, RF, LH, RH)
     robot_overrides: tuple[tuple[str, str, float], ...] = (
-        ("anymal_b", "duty_slow", 0.65), ("anymal_b", "v_int_max", 0.15))
+        ("anymal_b", "duty_slow", 0.65), ("anymal_b", "v_int_max", 0.15),
+        ("anymal_b", "hold_max", 0.1))
     # (robot, FIELD, value): that robot's controller uses value for FIELD (a number field).
     # ANYmal B's knees and hips run at their 40 N m limit on stairs: a longer stance (4 feet
     # down part of the time) and a gentler speed integral let it climb (docs/simulation-
@@ -149,10 +161,13 @@ class ControllerConfig:
                     f"with a robot from {sorted(ROBOTS)} and a number field of ControllerConfig")
         for robot in {item[0] for item in self.robot_overrides}:
             self.for_robot(robot)          # an overridden value is checked like a field's own
-        unknown = [r for r in self.swing_guard if r not in ROBOTS]
-        if isinstance(self.swing_guard, str) or unknown:
-            raise ValueError(f"ControllerConfig.swing_guard = {self.swing_guard!r}: expected a "
-                             f"tuple of robot names from {sorted(ROBOTS)}")
+        if self.hold_max < 0:
+            raise ValueError(f"ControllerConfig.hold_max = {self.hold_max!r}: a wait in s, >= 0")
+        for name in ("swing_guard", "riser_guard"):
+            value = getattr(self, name)
+            if isinstance(value, str) or any(r not in ROBOTS for r in value):
+                raise ValueError(f"ControllerConfig.{name} = {value!r}: expected a tuple of "
+                                 f"robot names from {sorted(ROBOTS)}")
 
 
 def trot_period(cfg: ControllerConfig, v):
@@ -341,6 +356,7 @@ class TrotController:
         self.v_int = np.zeros(self.n)
         self.v_ref = np.zeros(self.n)
         self.att_int = np.zeros((self.n, 3))
+        self.hold_t = np.zeros(self.n)        # s the clock has waited for a caught foot
 
     def configure_model(self, model) -> None:
         """Write the servo gains (``joint_kp``, ``joint_kd``) into a model built with position
@@ -359,6 +375,7 @@ class TrotController:
         self.v_gait[:] = self.v_cmd
         self.cycle[:] = 0.0
         self.att_int[:] = 0.0
+        self.hold_t[:] = 0.0
         self.z_ground[:] = qpos[:, 2] - self.robot.nominal_base_height
 
     def _ground_plane(self, pos: np.ndarray, yaw: np.ndarray):
@@ -522,7 +539,7 @@ class TrotController:
             self.v_gait += np.clip(v_cap - self.v_gait, -cfg.accel * dt, cfg.accel * dt)
         self.v_ref = np.minimum(self.v_gait, self.v_cmd * ramp)
         v_des = np.zeros((n, 3))
-        self.v_int += dt * (self.v_ref - vel[:, 0]) * (~standing)
+        self.v_int += dt * (self.v_ref - vel[:, 0]) * (~standing) * (self.hold_t == 0.0)
         self.v_int = np.clip(self.v_int, -cfg.v_int_max, cfg.v_int_max)
         v_des[:, 0] = self.v_ref + cfg.ki_v * self.v_int
         v_des[:, 1] = np.clip(cfg.kp_y * (self.y_ref - pos[:, 1]), -0.3, 0.3)
@@ -578,6 +595,12 @@ class TrotController:
         # --- foot targets one tick ahead (world), then into the desired body frame
         s_next = np.clip(s_swing + cfg.lead_ticks * dt / t_swing, 0.0, 1.0)
         swing_w = self._swing_at(s_next)
+        riser = self.robot.name in cfg.riser_guard
+        if riser or cfg.hold_max > 0:  # step edges between the feet and their references
+            edge_dist, edge_top = self._edge_ahead(feet_w, swing_w)
+        if riser:  # front feet only (a hind foot held and raised drives its knee into the riser)
+            guarded = self._guard_riser(swing_w, feet_w, edge_dist, edge_top)
+            swing_w = np.concatenate([guarded[:, :2], swing_w[:, 2:]], 1)
         if guard:  # on stairs only (among obstacles it cost falls: docs)
             swing_w = np.where(steps[:, None, None], self._guard_swing(swing_w, feet_w), swing_w)
         # swing-foot velocity (world) for the servo's velocity feed-forward
@@ -653,7 +676,13 @@ class TrotController:
         qd_des = np.clip(qd_des, -20.0, 20.0).reshape(n, 12) * swing12
         tau = tau + cfg.vel_ff * (self.kd_joint + rb.joint_damping) * qd_des
         self.t = self.t + dt
-        self.cycle = self.cycle + dt / self.period * (~standing)
+        hold = np.zeros(n, dtype=bool)
+        if cfg.hold_max > 0:  # a foot ending its swing below an edge before its foothold
+            ending = ~stance & (s_swing + dt / t_swing >= 1.0 - 1e-9)
+            caught = (ending & np.isfinite(edge_dist)).any(-1)
+            hold = caught & (self.hold_t < cfg.hold_max - 0.5 * dt)  # (round(hold_max / dt) ticks)
+            self.hold_t = np.where(hold, self.hold_t + dt, 0.0)
+        self.cycle = self.cycle + dt / self.period * (~standing) * (~hold)
         return q_des + tau / self.kp_joint
 
     def _swing_at(self, s: np.ndarray) -> np.ndarray:
@@ -664,6 +693,47 @@ class TrotController:
                              cfg.swing_descent)
         out[..., 2] -= cfg.press_depth * np.clip(
             (s - cfg.touchdown_frac) / max(1.0 - cfg.touchdown_frac, 1e-6), 0.0, 1.0)
+        return out
+
+    def _edge_ahead(self, feet: np.ndarray, ref: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Where the terrain from the actual feet ``feet`` (n, 4, 3) m world towards their
+        references ``ref`` (n, 4, 3) m (to a foot radius + 1 cm past them) rises above a foot's
+        sole + 1 cm behind a step edge (a jump above ``edge_jump`` between samples; a smooth
+        slope does not count): the horizontal distance (n, 4) m from the foot to the first such
+        sample (inf where there is none), and the highest terrain on that path (n, 4) m."""
+        rad = self.robot.foot_radius
+        d = ref[..., :2] - feet[..., :2]
+        dist = np.linalg.norm(d, axis=-1)
+        u = d / np.maximum(dist, 1e-9)[..., None]
+        reach = dist[..., None] * np.linspace(0.0, 1.0, 13) + (rad + 0.01) * (
+            np.arange(13) > 0)                                     # (n, 4, 13) m, 0: the foot
+        h = self.height_fn(feet[..., None, 0] + u[..., None, 0] * reach,
+                           feet[..., None, 1] + u[..., None, 1] * reach)
+        jump = np.maximum.accumulate(np.abs(np.diff(h, axis=-1)), axis=-1) > self.cfg.edge_jump
+        above = jump & (h[..., 1:] > feet[..., None, 2] - rad + 0.01)
+        first = np.argmax(above, -1)
+        dist_edge = np.where(above.any(-1), np.take_along_axis(
+            reach[..., 1:], first[..., None], -1)[..., 0], np.inf)
+        return dist_edge, h.max(-1)
+
+    def _guard_riser(self, ref: np.ndarray, feet: np.ndarray, edge_dist: np.ndarray,
+                     edge_top: np.ndarray) -> np.ndarray:
+        """Swing references ``ref`` (n, 4, 3) m world of feet ``feet`` (n, 4, 3) that are below
+        a step edge on their way (:meth:`_edge_ahead`: ``edge_dist``, ``edge_top`` (n, 4) m),
+        held a foot diameter + 2 cm short of where the edge was seen and raised to 3 cm above
+        the highest terrain on the way: the foot rises before it moves on. The timed swing does
+        not know that a foot lags it; ANYmal B's front feet, moving forward before they had
+        risen, met the riser under the nose and were set down on it. (n, 4, 3) m."""
+        rad = self.robot.foot_radius
+        blocked = np.isfinite(edge_dist)
+        d = ref[..., :2] - feet[..., :2]
+        dist = np.linalg.norm(d, axis=-1)
+        allowed = np.clip(edge_dist - 2 * rad - 0.02, 0.0, dist)
+        held = feet[..., :2] + d * (allowed / np.maximum(dist, 1e-9))[..., None]
+        out = ref.copy()
+        out[..., :2] = np.where(blocked[..., None], held, ref[..., :2])
+        out[..., 2] = np.where(blocked, np.maximum(ref[..., 2], edge_top + rad + 0.03),
+                               ref[..., 2])
         return out
 
     def _guard_swing(self, ref: np.ndarray, feet: np.ndarray) -> np.ndarray:

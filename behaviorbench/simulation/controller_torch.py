@@ -40,10 +40,10 @@ TorchHeightFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 #: controller state (attribute names), in the numpy and the torch class alike
 STATE_FIELDS: tuple[str, ...] = (
     "t", "cycle", "v_gait", "v_ref", "y_ref", "swing_start", "swing_target",
-    "swing_apex", "was_stance", "pitch_ref", "z_ground", "v_int", "att_int",
+    "swing_apex", "was_stance", "pitch_ref", "z_ground", "v_int", "att_int", "hold_t",
 )
 #: the float64 gait-clock fields of :data:`STATE_FIELDS` (whatever the controller's ``dtype``)
-CLOCK_FIELDS: tuple[str, ...] = ("t", "cycle", "v_gait")
+CLOCK_FIELDS: tuple[str, ...] = ("t", "cycle", "v_gait", "hold_t")
 
 
 # ----------------------------------------------------------------------------- terrain
@@ -282,6 +282,7 @@ class TrotController:
         self.v_int = self._zeros(n)
         self.v_ref = self._zeros(n)
         self.att_int = self._zeros(n, 3)
+        self.hold_t = torch.zeros(n, **f64)   # s the clock has waited for a caught foot
         # constants of __call__
         self._offsets64 = torch.tensor(self.cfg.gait_offsets, **f64)
         self._gravity = self._t([0.0, 0.0, GRAVITY])
@@ -292,6 +293,8 @@ class TrotController:
         self._back = self._t([k, k, m, m])[None, :, None]
         self._front = self._t([m, m, k, k])[None, :, None]
         self._ss = self._t(np.linspace(0.0, 1.0, 7))
+        self._edge_ss = self._t(np.linspace(0.0, 1.0, 13))
+        self._edge_off = self._t((self.robot.foot_radius + 0.01) * (np.arange(13) > 0))
         # _steps_near's sample offsets (heading frame), computed as numpy does
         xf, xh = nominal[0, 0], nominal[2, 0]
         self._step_s = self._t(np.arange(xh - 0.2, xf + self.cfg.step_lookahead, 0.05))  # (K,)
@@ -324,6 +327,7 @@ class TrotController:
         self.v_gait[:] = self._v_cmd64
         self.cycle[:] = 0.0
         self.att_int[:] = 0.0
+        self.hold_t[:] = 0.0
         self.z_ground[:] = qpos[:, 2] - self.robot.nominal_base_height
 
     def _ground_plane(self, pos: torch.Tensor, yaw: torch.Tensor):
@@ -480,7 +484,8 @@ class TrotController:
         self.v_ref = torch.minimum(self.v_gait.to(self.dtype), self.v_cmd * ramp)
         v_des = self._zeros(n, 3)
         walking = (~standing).to(self.dtype)
-        self.v_int = self.v_int + dt * (self.v_ref - vel[:, 0]) * walking
+        self.v_int = self.v_int + dt * (self.v_ref - vel[:, 0]) * walking * (
+            self.hold_t == 0.0).to(self.dtype)
         self.v_int = torch.clamp(self.v_int, -cfg.v_int_max, cfg.v_int_max)
         v_des[:, 0] = self.v_ref + cfg.ki_v * self.v_int
         v_des[:, 1] = torch.clamp(cfg.kp_y * (self.y_ref - pos[:, 1]), -0.3, 0.3)
@@ -538,6 +543,12 @@ class TrotController:
         # --- foot targets one tick ahead (world), then into the desired body frame
         s_next = torch.clamp(s_swing + cfg.lead_ticks * dt / t_swing, 0.0, 1.0)
         swing_w = self._swing_at(s_next)
+        riser = rb.name in cfg.riser_guard
+        if riser or cfg.hold_max > 0:  # step edges between the feet and their references
+            edge_dist, edge_top = self._edge_ahead(feet_w, swing_w)
+        if riser:  # front feet only (numpy)
+            guarded = self._guard_riser(swing_w, feet_w, edge_dist, edge_top)
+            swing_w = torch.cat([guarded[:, :2], swing_w[:, 2:]], 1)
         if guard:  # on stairs only
             swing_w = torch.where(steps[:, None, None], self._guard_swing(swing_w, feet_w),
                                   swing_w)
@@ -613,7 +624,14 @@ class TrotController:
         qd_des = torch.clamp(qd_des, -20.0, 20.0).reshape(n, 12) * swing12.to(self.dtype)
         tau = tau + cfg.vel_ff * (self.kd_joint + rb.joint_damping) * qd_des
         self.t = self.t + dt
-        self.cycle = self.cycle + dt / self.period * (~standing).to(torch.float64)
+        walk64 = (~standing).to(torch.float64)
+        if cfg.hold_max > 0:  # a foot ending its swing below an edge before its foothold
+            ending = ~stance & (s_swing + dt / t_swing >= 1.0 - 1e-9)
+            caught = (ending & torch.isfinite(edge_dist)).any(-1)
+            hold = caught & (self.hold_t < cfg.hold_max - 0.5 * dt)  # (round(hold_max / dt) ticks)
+            self.hold_t = torch.where(hold, self.hold_t + dt, torch.zeros_like(self.hold_t))
+            walk64 = walk64 * (~hold).to(torch.float64)
+        self.cycle = self.cycle + dt / self.period * walk64
         return q_des + tau / self.kp_joint
 
     def _full(self, value: float) -> torch.Tensor:
@@ -627,6 +645,41 @@ class TrotController:
                              cfg.swing_descent)
         out[..., 2] -= cfg.press_depth * torch.clamp(
             (s - cfg.touchdown_frac) / max(1.0 - cfg.touchdown_frac, 1e-6), 0.0, 1.0)
+        return out
+
+    def _edge_ahead(self, feet: torch.Tensor, ref: torch.Tensor
+                    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Distance (n, 4) m from each foot (n, 4, 3) to the first step edge above its sole on
+        the way to its reference (n, 4, 3) (inf: none), and the highest terrain on the way
+        (n, 4) m (numpy ``_edge_ahead``)."""
+        rad = self.robot.foot_radius
+        d = ref[..., :2] - feet[..., :2]
+        dist = torch.linalg.norm(d, dim=-1)
+        u = d / torch.clamp(dist, min=1e-9)[..., None]
+        reach = dist[..., None] * self._edge_ss + self._edge_off               # (n, 4, 13) m
+        h = self.height_fn(feet[..., None, 0] + u[..., None, 0] * reach,
+                           feet[..., None, 1] + u[..., None, 1] * reach)
+        jump = torch.cummax(torch.abs(torch.diff(h, dim=-1)), dim=-1).values > self.cfg.edge_jump
+        above = jump & (h[..., 1:] > feet[..., None, 2] - rad + 0.01)
+        first = torch.argmax(above.to(torch.int8), dim=-1)
+        at_first = torch.gather(reach[..., 1:], -1, first[..., None])[..., 0]
+        dist_edge = torch.where(above.any(-1), at_first, torch.full_like(at_first, torch.inf))
+        return dist_edge, h.amax(-1)
+
+    def _guard_riser(self, ref: torch.Tensor, feet: torch.Tensor, edge_dist: torch.Tensor,
+                     edge_top: torch.Tensor) -> torch.Tensor:
+        """Swing references (n, 4, 3) m held short of a step edge the foot (n, 4, 3) is below
+        and raised over it (numpy ``_guard_riser``)."""
+        rad = self.robot.foot_radius
+        blocked = torch.isfinite(edge_dist)
+        d = ref[..., :2] - feet[..., :2]
+        dist = torch.linalg.norm(d, dim=-1)
+        allowed = torch.minimum(torch.clamp(edge_dist - 2 * rad - 0.02, min=0.0), dist)
+        held = feet[..., :2] + d * (allowed / torch.clamp(dist, min=1e-9))[..., None]
+        out = ref.clone()
+        out[..., :2] = torch.where(blocked[..., None], held, ref[..., :2])
+        out[..., 2] = torch.where(blocked, torch.maximum(ref[..., 2], edge_top + rad + 0.03),
+                                  ref[..., 2])
         return out
 
     def _guard_swing(self, ref: torch.Tensor, feet: torch.Tensor) -> torch.Tensor:

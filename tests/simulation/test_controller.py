@@ -11,6 +11,7 @@ from behaviorbench.simulation.controller import (
     ControllerConfig,
     LegModel,
     TrotController,
+    flat_ground,
     quat_to_mat,
     rpy_from_mat,
     rpy_to_mat,
@@ -143,13 +144,23 @@ def test_stance_fraction_outside_0_1_is_refused(bad):
         ControllerConfig(**bad)
 
 
+@pytest.mark.parametrize("field", ["swing_guard", "riser_guard"])
 @pytest.mark.parametrize("bad", [("anymal_d",), "anymal_c"])
-def test_swing_guard_takes_robot_names(bad):
-    """swing_guard lists robots by name: an unknown name, or a bare string (whose substrings
-    ``in`` would match), is refused rather than silently guarding nothing."""
-    with pytest.raises(ValueError, match="swing_guard"):
-        ControllerConfig(swing_guard=bad)
-    assert ControllerConfig(swing_guard=()).swing_guard == ()
+def test_guards_take_robot_names(field, bad):
+    """swing_guard and riser_guard list robots by name: an unknown name, or a bare string (whose
+    substrings ``in`` would match), is refused rather than silently guarding nothing."""
+    with pytest.raises(ValueError, match=field):
+        ControllerConfig(**{field: bad})
+    assert getattr(ControllerConfig(**{field: ()}), field) == ()
+
+
+def test_hold_max_is_a_wait():
+    with pytest.raises(ValueError, match="hold_max"):
+        ControllerConfig(hold_max=-0.1)
+    with pytest.raises(ValueError, match="robot_overrides|hold_max"):
+        ControllerConfig(robot_overrides=(("anymal_b", "hold_max", -0.1),))
+    assert ControllerConfig().for_robot("anymal_b").hold_max > 0
+    assert ControllerConfig().for_robot("anymal_c").hold_max == 0
 
 
 def test_robot_overrides_apply_to_their_robot_only():
@@ -376,21 +387,21 @@ def test_swing_guard_holds_a_lagging_foot_above_the_nose():
     np.testing.assert_array_equal(slope._guard_swing(ref, feet), ref)
 
 
-def _descending_touchdowns(robot: str, guard: bool, monkeypatch) -> np.ndarray:
-    """x error (m), foot minus target at the first stance tick, of the swings that step down a
-    stair: 3 robots walk 10 s at 0.5 m/s from flat ground into a flight of stairs down."""
+def _walk_stairs(robot: str, kind: str, length: float, episode_s: float,
+                 cfg: ControllerConfig, monkeypatch, on_touchdown) -> None:
+    """3 robots walk ``episode_s`` s at 0.5 m/s from flat ground onto a flight of stairs
+    (``kind``, difficulty 0.5: 0.14 m steps; ``length`` m sub-terrains). After each control tick
+    ``on_touchdown(ctl, feet, down)`` gets the controller, the feet (n, 4, 3) m world and the
+    legs (n, 4) bool that have just entered stance."""
     from behaviorbench.simulation import rollout
     from behaviorbench.simulation.rollout import RunSpec
     from behaviorbench.simulation.terrain import TerrainConfig, build_terrain
 
-    tcfg = TerrainConfig(num_rows=3, num_cols=1, terrain_length=5.0, terrain_width=5.0,
+    tcfg = TerrainConfig(num_rows=3, num_cols=1, terrain_length=length, terrain_width=length,
                          border_size=2.0, vertical_walls=True)
-    terrain = build_terrain(tcfg, [["flat"], ["pyramid_stairs_down"], ["flat"]],
-                            [[0.0], [0.5], [0.0]], seed=0)
-    cfg = ControllerConfig(swing_guard=(robot,) if guard else ())
-    run = RunSpec(robot=robot, command_vel=0.5, n_robots=3, episode_s=10.0, terrain=tcfg,
+    terrain = build_terrain(tcfg, [["flat"], [kind], ["flat"]], [[0.0], [0.5], [0.0]], seed=0)
+    run = RunSpec(robot=robot, command_vel=0.5, n_robots=3, episode_s=episode_s, terrain=tcfg,
                   seed=500, max_init_terrain_level=0, spawn_jitter=0.5, controller=cfg)
-    errors = []
 
     class Recording(TrotController):
         def __call__(self, qpos, qvel):
@@ -398,13 +409,24 @@ def _descending_touchdowns(robot: str, guard: bool, monkeypatch) -> np.ndarray:
             u = super().__call__(qpos, qvel)
             feet = qpos[:, None, :3] + np.einsum("nij,nkj->nki", quat_to_mat(qpos[:, 3:7]),
                                                  self.legs.fk_jac(qpos[:, 7:19])[0])
-            down = self.was_stance & ~was
-            step_down = self.swing_target[..., 2] < self.swing_start[..., 2] - 0.08
-            errors.extend((feet - self.swing_target)[down & step_down][:, 0])
+            on_touchdown(self, feet, self.was_stance & ~was)
             return u
 
     monkeypatch.setattr(rollout, "TrotController", Recording)
     rollout._simulate_chunk(run, [0, 1, 2], terrain=terrain, stop_failed=True)
+
+
+def _descending_touchdowns(robot: str, guard: bool, monkeypatch) -> np.ndarray:
+    """x error (m), foot minus target at the first stance tick, of the swings that step down a
+    stair: 3 robots walk 10 s at 0.5 m/s from flat ground into a flight of stairs down."""
+    errors = []
+
+    def record(ctl, feet, down):
+        step_down = ctl.swing_target[..., 2] < ctl.swing_start[..., 2] - 0.08
+        errors.extend((feet - ctl.swing_target)[down & step_down][:, 0])
+
+    _walk_stairs(robot, "pyramid_stairs_down", 5.0, 10.0,
+                 ControllerConfig(swing_guard=(robot,) if guard else ()), monkeypatch, record)
     return np.asarray(errors)
 
 
@@ -447,3 +469,101 @@ def test_swing_guard_acts_on_stairs_only(height_fn, on_stairs):
         assert ctl._steps_near(qpos[:, :3], np.zeros(1))[0] == on_stairs
         outs.append(ctl(qpos, np.zeros((1, 18))))
     assert (np.abs(outs[0] - outs[1]).max() > 1e-3) == on_stairs
+
+
+def _stair_up(x, y):
+    """A 0.14 m step up at x = 0 (a robot walking +x climbs)."""
+    return np.where(np.asarray(x) >= 0.0, 0.14, 0.0) + 0.0 * np.asarray(y)
+
+
+def test_riser_guard_holds_a_foot_below_the_nose_back():
+    """Climbing, a swing foot still below the tread ahead has its reference held back, short of
+    the riser (the foot sphere clear of it), and raised 3 cm over the nose; it moves on once it
+    is above the nose. A foot over the tread, a foot on flat ground and a foot on a smooth
+    0.36 slope (no edge) keep their references."""
+    ctl = TrotController("anymal_c", np.ones(1), height_fn=_stair_up)
+    rad = ctl.robot.foot_radius
+    ref = np.zeros((1, 4, 3))
+    ref[..., 0], ref[..., 2] = 0.15, 0.14 + rad                 # on the tread ahead
+    feet = np.zeros((1, 4, 3))
+    feet[..., 0] = [-0.2, -0.1, -0.05, 0.02]                     # below the nose / over the tread
+    feet[..., 2] = [0.05, 0.12, 0.14 + rad + 0.02, 0.14 + rad]
+    out = ctl._guard_riser(ref, feet, *ctl._edge_ahead(feet, ref))
+    assert (out[0, :2, 0] <= -rad).all() and (out[0, :2, 0] > feet[0, :2, 0]).all(), out
+    np.testing.assert_allclose(out[0, :2, 2], 0.14 + rad + 0.03)
+    np.testing.assert_allclose(out[0, 2:], ref[0, 2:])          # above the nose, over the tread
+    flat = TrotController("anymal_c", np.ones(1))
+    np.testing.assert_array_equal(flat._guard_riser(ref, feet, *flat._edge_ahead(feet, ref)), ref)
+    slope = TrotController("anymal_c", np.ones(1), height_fn=lambda x, y: 0.36 * x + 0 * y)
+    up = ref.copy()
+    up[..., 2] = 0.36 * 0.15 + rad
+    np.testing.assert_array_equal(slope._guard_riser(up, feet, *slope._edge_ahead(feet, up)), up)
+
+
+@pytest.mark.parametrize("height_fn, hold_max, held", [
+    (_stair_up, 0.1, 5), (_stair_up, 0.0, 0), (flat_ground, 0.1, 0)])
+def test_clock_waits_for_a_foot_caught_below_a_step(height_fn, hold_max, held):
+    """LF ends its swing 10 cm before a 0.14 m step up, its foothold on the tread above: with
+    ``hold_max`` the gait clock (and the speed integral) stops for round(hold_max / dt) ticks
+    while the foot is still below the nose, then goes on; without it, or on flat ground, the
+    clock does not stop."""
+    robot = ROBOTS["anymal_c"]
+    qpos = standing_qpos("anymal_c")[None].copy()
+    ctl0 = TrotController(robot, np.ones(1))
+    feet_b, _ = ctl0.legs.fk_jac(qpos[:, 7:19])
+    x_step = qpos[0, 0] + feet_b[0, 0, 0] + 0.1                     # 10 cm ahead of LF
+
+    def step(x, y):                                                 # the step (if any) there
+        return height_fn(np.asarray(x) - x_step, y)
+
+    ctl = TrotController(robot, np.ones(1), height_fn=step,
+                         config=ControllerConfig(hold_max=hold_max))
+    ctl.reset(qpos)
+    ctl.t[:], ctl.cycle[:] = 2.0, 2.99                             # LF and RH end their swing
+    ctl.was_stance[:] = [[False, True, True, False]]
+    ctl.swing_start = qpos[:, None, :3] + feet_b
+    ctl.swing_target = ctl.swing_start + [0.25, 0.0, 0.0]
+    ctl.swing_target[..., 2] = step(ctl.swing_target[..., 0], 0.0) + robot.foot_radius
+    ctl.swing_apex = ctl.swing_target[..., 2] + 0.07
+    ctl.v_ref[:] = 1.0
+    stopped, v_int = 0, []
+    for _ in range(8):
+        cycle = ctl.cycle.copy()
+        ctl(qpos, np.zeros((1, 18)))
+        stopped += int(ctl.cycle[0] == cycle[0])
+        v_int.append(ctl.v_int[0])
+    assert stopped == held
+    if held:  # the speed integral stops too, from the tick after the clock, as many ticks
+        assert v_int[held] == v_int[0] < v_int[held + 1]
+
+
+def _caught_front_touchdowns(cfg: ControllerConfig, monkeypatch) -> float:
+    """Fraction of ANYmal B's front touch-downs (first stance tick) that find the foot caught
+    under a higher foothold: the ground under the foot over 5 cm below the ground under the
+    foothold, the foot over 3 cm short of it (perched on the nose, or against the riser).
+    3 robots walk 20 s at 0.5 m/s from flat ground up a flight of 0.14 m stairs."""
+    caught = []
+
+    def record(ctl, feet, down):
+        ground = ctl.height_fn(feet[..., 0], feet[..., 1])
+        tgt = ctl.swing_target
+        below = (tgt[..., 2] - ctl.robot.foot_radius - ground > 0.05) \
+            & (feet[..., 0] < tgt[..., 0] - 0.03)
+        caught.extend(below[:, :2][down[:, :2]])
+
+    _walk_stairs("anymal_b", "pyramid_stairs_up", 8.0, 20.0, cfg, monkeypatch, record)
+    assert len(caught) > 200
+    return float(np.mean(caught))
+
+
+def test_riser_guard_and_hold_free_caught_front_feet(monkeypatch):
+    """Closed loop (ANYmal B up stairs at 0.5 m/s): without the riser guard and the clock's wait
+    about a fifth of the front touch-downs find the foot under the nose of the tread it was
+    sent to; with them (B's defaults), clearly fewer."""
+    off = ControllerConfig(riser_guard=(), robot_overrides=tuple(
+        o for o in ControllerConfig().robot_overrides if o[1] != "hold_max"))
+    assert off.for_robot("anymal_b").hold_max == 0
+    rates = {name: _caught_front_touchdowns(cfg, monkeypatch)
+             for name, cfg in (("off", off), ("on", ControllerConfig()))}
+    assert rates["off"] > 0.15, rates
+    assert rates["on"] < 0.7 * rates["off"], rates

@@ -36,9 +36,11 @@ CONFIGS = {
                                                          decoupled_wrench=True, vel_ff=0.5,
                                                          leg_clearance=0.0, haa_limit=0.0),
     # and a longer stance at low speed: the stance fraction changes as robots slow down; and
-    # swing feet guarded at edges for both robots (ANYmal B in test_parity_on_random_states)
+    # swing feet guarded at edges for both robots (ANYmal B in test_parity_on_random_states),
+    # front feet held below risers and the clock waiting for caught feet for both too
     "reach+step_speed": C.ControllerConfig(**STEPS, duty_slow=0.65,
-                                           swing_guard=("anymal_b", "anymal_c")),
+                                           swing_guard=("anymal_b", "anymal_c"),
+                                           riser_guard=("anymal_b", "anymal_c"), hold_max=0.1),
 }
 
 
@@ -107,6 +109,26 @@ def spy_guard(np_ctl: C.TrotController) -> list[int]:
 
     np_ctl._guard_swing = spy
     return raised
+
+
+def spy_riser(np_ctl: C.TrotController) -> list[int]:
+    """Wrap the numpy controller's riser guard; the list gets, per call, how many front swing
+    references it held back."""
+    held, guard = [], np_ctl._guard_riser
+
+    def spy(ref, feet, dist, top):
+        out = guard(ref, feet, dist, top)
+        held.append(int((np.abs(out - ref)[:, :2] > 1e-12).any(-1).sum()))
+        return out
+
+    np_ctl._guard_riser = spy
+    return held
+
+
+def count_holds(np_ctl: C.TrotController, cycle_before: np.ndarray) -> int:
+    """Walking robots whose gait clock did not advance this tick (waiting for a caught foot)."""
+    walking = np_ctl.t - np_ctl.cfg.control_dt >= np_ctl.cfg.stand_time
+    return int((walking & (np_ctl.cycle == cycle_before)).sum())
 
 
 def count_gait(seen: dict, np_ctl: C.TrotController, v_gait_before: np.ndarray) -> None:
@@ -304,14 +326,17 @@ def test_parity_on_rollout_states(terrain, name):
     ct.reset(t64(qpos))
     reach_moved = spy_reach(cn)
     guard_raised = spy_guard(cn)
+    riser_held = spy_riser(cn)
+    holds = 0
     seen = dict.fromkeys(("standing", "stance", "swing", "lift", "late", "slow", "slowing",
                           "speeding"), 0)
     periods = set()
     for _ in range(120):
         qp, qv = qpos.copy(), qvel.copy()
         br = branches(cn)
-        v_gait = cn.v_gait.copy()
+        v_gait, cycle = cn.v_gait.copy(), cn.cycle.copy()
         u = cn(qp, qv)
+        holds += count_holds(cn, cycle)
         ut = ct(t64(qp), t64(qv))
         assert_same(cn, ct, u, ut)
         for k in ("standing", "stance", "swing", "lift"):
@@ -333,6 +358,10 @@ def test_parity_on_rollout_states(terrain, name):
     assert ("anymal_c" in cfg.swing_guard) == (len(guard_raised) == 120), len(guard_raised)
     if guard_raised:
         assert sum(guard_raised) > 0, guard_raised
+    # the riser guard and the clock's wait: in this config only (ANYmal B's by default)
+    assert ("anymal_c" in cfg.riser_guard) == (len(riser_held) == 120), len(riser_held)
+    assert ("anymal_c" in cfg.riser_guard) == (sum(riser_held) > 0), riser_held
+    assert (cfg.for_robot("anymal_c").hold_max > 0) == (holds > 0), holds
     assert np.isfinite(qpos).all() and (qpos[:, 0] - spawn.qpos[:, 0]).mean() > 0.5
 
 
@@ -365,19 +394,23 @@ def test_parity_on_random_states(terrain):
                  "pitch_ref": rng.normal(scale=0.1, size=n), "z_ground": qpos[:, 2] - 0.5,
                  "v_int": rng.uniform(-0.3, 0.3, n), "att_int": rng.uniform(-0.2, 0.2, (n, 3)),
                  "cycle": rng.uniform(0, 8, n), "v_ref": rng.uniform(0, 1.5, n),
-                 "v_gait": np.where(rng.random(n) < 0.5, cmd, cmd * rng.uniform(0.2, 1.0, n))}
+                 "v_gait": np.where(rng.random(n) < 0.5, cmd, cmd * rng.uniform(0.2, 1.0, n)),
+                 "hold_t": rng.choice([0.0, 0.02, 0.06, 0.1], n)}
         state["t"][:10] = rng.uniform(0, cfg.stand_time, 10)  # some standing
         for k, v in state.items():
             setattr(cn, k, v.copy())
         ct.load_state(state)
         reach_moved = spy_reach(cn)
         guard_raised = spy_guard(cn)
+        riser_held = spy_riser(cn)
+        holds = 0
         seen = dict.fromkeys(("standing", "stance", "swing", "lift", "late", "slow", "slowing",
                               "speeding"), 0)
         for _ in range(3):
             br = branches(cn)
-            v_gait = cn.v_gait.copy()
+            v_gait, cycle = cn.v_gait.copy(), cn.cycle.copy()
             u = cn(qpos, qvel)
+            holds += count_holds(cn, cycle)
             ut = ct(t64(qpos), t64(qvel))
             assert_same(cn, ct, u, ut)
             for k in ("standing", "stance", "swing", "lift"):
@@ -394,6 +427,9 @@ def test_parity_on_random_states(terrain):
             assert len(guard_raised) == 3 and sum(guard_raised) > 0, guard_raised
         else:  # ANYmal B's swing feet are not guarded by default
             assert guard_raised == [], guard_raised
+        # ANYmal B's front feet are held below risers, and its clock waits, in every config
+        assert len(riser_held) == 3 and sum(riser_held) > 0, riser_held
+        assert holds > 0, holds
 
 
 @pytest.mark.parametrize("name", ["default", "reach+step_speed"])
@@ -425,23 +461,31 @@ def test_float32_close_to_float64(terrain, name):
     assert err.max() < 1e-3, err.max()
 
 
-@pytest.mark.parametrize("change", [
-    dict(kp_z=90.0, swing_kp=150.0, press_depth=0.03),
-    dict(reach=0.75), dict(step_speed=0.3), dict(step_jump=0.3), dict(step_lookahead=0.3),
-    dict(accel=3.0), dict(period=0.4), dict(period_slope=0.3),
-    dict(haa_limit=0.05), dict(inertia=(1.0, 2.5, 2.5)), dict(step_count=3),
-    dict(v_int_max=0.02), dict(robot_overrides=(("anymal_c", "kp_z", 90.0),)),
-    dict(swing_descent=0.62),
-], ids=lambda c: "+".join(c))
-def test_config_changes_reach_the_port(terrain, change):
+PLATEAU, PIT = 4.0, 13.2  # m, x of a stairs plateau (steps down ahead), a stairs pit (up)
+
+
+@pytest.mark.parametrize("change, x", [
+    (dict(kp_z=90.0, swing_kp=150.0, press_depth=0.03), PLATEAU),
+    (dict(reach=0.75), PLATEAU), (dict(step_speed=0.3), PLATEAU), (dict(step_jump=0.3), PLATEAU),
+    (dict(step_lookahead=0.3), PLATEAU), (dict(accel=3.0), PLATEAU), (dict(period=0.4), PLATEAU),
+    (dict(period_slope=0.3), PLATEAU), (dict(haa_limit=0.05), PLATEAU),
+    (dict(inertia=(1.0, 2.5, 2.5)), PLATEAU), (dict(step_count=3), PLATEAU),
+    (dict(v_int_max=0.02), PLATEAU), (dict(robot_overrides=(("anymal_c", "kp_z", 90.0),)), PLATEAU),
+    (dict(swing_descent=0.62), PLATEAU),
+    (dict(riser_guard=("anymal_c",)), PIT), (dict(hold_max=0.2), PIT),
+], ids=lambda c: "+".join(c) if isinstance(c, dict) else "")
+def test_config_changes_reach_the_port(terrain, change, x):
     """A config field the numpy controller reads is read by the port too (the check fails if
     one of them ignores it): each change moves the numpy outputs (on some tick), and the port's
-    with them. The robots stand on a stairs plateau with a step less than 1 m (but more than
-    0.3 m) ahead of their front feet."""
+    with them. The robots stand (their state frozen) 0.6 m above the ground at ``x`` m: on a
+    stairs plateau with a step down less than 1 m (but more than 0.3 m) ahead of their front
+    feet, or in a stairs pit with a step up just ahead of them (the riser guard and the clock's
+    wait act on steps up)."""
     n = 8
     rng = np.random.default_rng(6)
     robot = ROBOTS["anymal_c"]
-    qpos = np.tile(np.r_[4.0, 4.0, 0.6, 1, 0, 0, 0, robot.default_joint_pos], (n, 1))
+    qpos = np.tile(np.r_[x, 4.0, 0.0, 1, 0, 0, 0, robot.default_joint_pos], (n, 1))
+    qpos[:, 2] = terrain.height_at(qpos[:, 0], qpos[:, 1]) + 0.6
     qpos[:, 7:] += rng.normal(scale=0.1, size=(n, 12))
     qvel = rng.normal(scale=0.2, size=(n, 18))
     base = replace(CONFIGS["default"], period=0.3, period_slope=0.1, **STEPS)
