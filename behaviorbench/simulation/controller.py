@@ -133,8 +133,9 @@ class ControllerConfig:
         ("anymal_b", "hold_max", 0.1))
     # (robot, FIELD, value): that robot's controller uses value for FIELD (a number field).
     # ANYmal B's knees and hips run at their 40 N m limit on stairs: a longer stance (4 feet
-    # down part of the time) and a gentler speed integral let it climb (docs/simulation-
-    # controller.md); FIELD=anymal_b:duty_slow:0.65,... or empty on command lines
+    # down part of the time) and a gentler speed integral let it climb, and its clock waits for
+    # feet caught below a stair nose (docs/simulation-controller.md);
+    # FIELD=anymal_b:duty_slow:0.65,... or empty on command lines
 
     def for_robot(self, robot: str) -> ControllerConfig:
         """The configuration ``robot``'s controller runs: a copy with that robot's
