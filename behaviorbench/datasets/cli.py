@@ -66,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
                          "of vertical walls (the original's trimesh)")
     ap.add_argument("--keep-failures", action="store_true",
                     help="also store failed traversals (success=False)")
-    ap.add_argument("--shard-size", type=int, help="trajectories per shard (default 8)")
+    ap.add_argument("--shard-size", type=int, help="trajectories per shard (default 32)")
     ap.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1),
                     help="parallel shard workers (default: min(2, CPUs))")
     ap.add_argument("--executor", default="process", choices=["process", "ray"],

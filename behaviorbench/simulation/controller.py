@@ -231,13 +231,6 @@ def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], -1)
 
 
-def _rotate(v: np.ndarray, axis: np.ndarray, angle: np.ndarray) -> np.ndarray:
-    """Rodrigues rotation of vectors ``v`` (..., 3) about unit ``axis`` (..., 3) by
-    ``angle`` (...) rad."""
-    c, s = np.cos(angle)[..., None], np.sin(angle)[..., None]
-    return v * c + _cross(axis, v) * s + axis * np.sum(axis * v, -1, keepdims=True) * (1 - c)
-
-
 class LegModel:
     """Forward kinematics and Jacobians of all four legs at once (product of exponentials,
     the same chain as :class:`~behaviorbench.simulation.robots.LegKinematics`).
@@ -257,6 +250,14 @@ class LegModel:
         self.thigh = float(np.linalg.norm((kfe - hfe)[[0, 2]]))
         self.shank = float(np.linalg.norm((self.foot0[0] - kfe)[[0, 2]]))
         self.knee_side = -np.sign(robot.default_joint_pos[1::3])
+        # Rodrigues: R(axis, q) = I + sin q K + (1 - cos q) K^2, K = [axis]x; (4, 3, 3, 3)
+        # per leg, joint
+        self._k = np.zeros((4, 3, 3, 3))
+        x, y, z = self.axes[..., 0], self.axes[..., 1], self.axes[..., 2]
+        k = self._k
+        k[..., 0, 1], k[..., 0, 2], k[..., 1, 0] = -z, y, z
+        k[..., 1, 2], k[..., 2, 0], k[..., 2, 1] = -x, -y, x
+        self._k2 = self._k @ self._k
 
     def clamp_reach(self, feet: np.ndarray, frac: float) -> np.ndarray:
         """Foot targets (n, 4, 3) m (base frame) pulled towards the HFE joint to at most
@@ -271,19 +272,15 @@ class LegModel:
         frame; column k = d foot / d q_k of that leg)."""
         qq = q.reshape(-1, 4, 3)
         c, a = self.centers, self.axes
-        shape = qq.shape[:-1] + (3,)
-        p = np.broadcast_to(self.foot0, shape)
-        for k in (2, 1, 0):
-            p = _rotate(p - c[:, k], np.broadcast_to(a[:, k], shape), qq[..., k]) + c[:, k]
-        a0 = np.broadcast_to(a[:, 0], shape)
-        a1 = _rotate(np.broadcast_to(a[:, 1], shape), a0, qq[..., 0])
-        c1 = _rotate(np.broadcast_to(c[:, 1] - c[:, 0], shape), a0, qq[..., 0]) + c[:, 0]
-        a2 = _rotate(np.broadcast_to(a[:, 2], shape), np.broadcast_to(a[:, 1], shape),
-                     qq[..., 1])
-        a2 = _rotate(a2, a0, qq[..., 0])
-        c2 = _rotate(np.broadcast_to(c[:, 2] - c[:, 1], shape),
-                     np.broadcast_to(a[:, 1], shape), qq[..., 1]) + c[:, 1]
-        c2 = _rotate(c2 - c[:, 0], a0, qq[..., 0]) + c[:, 0]
+        sn, cs = np.sin(qq)[..., None, None], np.cos(qq)[..., None, None]
+        r = np.eye(3) + sn * self._k + (1.0 - cs) * self._k2        # (n, 4, 3, 3, 3) per joint
+        r0, r01 = r[:, :, 0], r[:, :, 0] @ r[:, :, 1]                # HAA, HAA then HFE
+        c1 = (r0 @ (c[:, 1] - c[:, 0])[..., None])[..., 0] + c[:, 0]     # HFE point
+        c2 = (r01 @ (c[:, 2] - c[:, 1])[..., None])[..., 0] + c1         # KFE point
+        p = ((r01 @ r[:, :, 2]) @ (self.foot0 - c[:, 2])[..., None])[..., 0] + c2
+        a0 = np.broadcast_to(a[:, 0], p.shape)
+        a1 = (r0 @ a[:, 1, :, None])[..., 0]
+        a2 = (r01 @ a[:, 2, :, None])[..., 0]
         jac = np.stack([_cross(a0, p - c[:, 0]), _cross(a1, p - c1), _cross(a2, p - c2)], -1)
         return p, jac
 
@@ -410,14 +407,15 @@ class TrotController:
         """Stance fraction (n,) at speed ``v`` (n,) m/s (:func:`stance_fraction`)."""
         return stance_fraction(self.cfg, v)
 
-    def _nominal_stance(self) -> np.ndarray:
-        """Nominal foot positions (n, 4, 2) m in the heading frame: the flat-ground stance
+    def _nominal_stance(self, rows=slice(None)) -> np.ndarray:
+        """Nominal foot positions (n, 4, 2) m in the heading frame (of the robots ``rows``, an
+        index into the n robots; default all): the flat-ground stance
         rotated by ``foothold_tilt`` x the body's pitch reference and projected on the
         horizontal. On stairs and slopes, where the body pitches with the ground, this keeps the
         legs near their flat-ground posture: with the flat offsets the downhill legs stretch past
         their reach while the uphill legs fold."""
         nf = self.nominal_feet
-        pt = (self.cfg.foothold_tilt * self.pitch_ref)[:, None]                 # (n, 1) rad
+        pt = (self.cfg.foothold_tilt * self.pitch_ref[rows])[:, None]           # (n, 1) rad
         x = nf[None, :, 0] * np.cos(pt) + nf[None, :, 2] * np.sin(pt)
         return np.stack([x, np.broadcast_to(nf[None, :, 1], x.shape)], -1)
 
@@ -450,12 +448,13 @@ class TrotController:
         h = np.sqrt(np.maximum(l1 * l1 - a * a, 0.0)) * self.legs.knee_side[None, :, None]
         kx = hip_x[..., None] + a * ux - h * uz
         kz = hip_z[..., None] + a * uz + h * ux
-        hit = np.zeros(cx.shape, dtype=bool)
+        px, pz = [], []
         for f in (0.25, 0.5, 0.75, 1.0, 1.25):   # along the shank from the foot, then the thigh
-            px = cx + f * (kx - cx) if f <= 1.0 else kx + (f - 1.0) * (hip_x[..., None] - kx)
-            pz = cz + f * (kz - cz) if f <= 1.0 else kz + (f - 1.0) * (hip_z[..., None] - kz)
-            hit |= pz - self.height_fn(px, cy) < self.cfg.leg_clearance
-        return hit
+            px.append(cx + f * (kx - cx) if f <= 1.0 else kx + (f - 1.0) * (hip_x[..., None] - kx))
+            pz.append(cz + f * (kz - cz) if f <= 1.0 else kz + (f - 1.0) * (hip_z[..., None] - kz))
+        px, pz = np.stack(px, -1), np.stack(pz, -1)                      # (n, 4, K, 5) m
+        return (pz - self.height_fn(px, np.broadcast_to(cy[..., None], px.shape))
+                < self.cfg.leg_clearance).any(-1)
 
     def _hips_ahead(self, pos: np.ndarray, yaw: np.ndarray, v: np.ndarray,
                     t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -485,11 +484,13 @@ class TrotController:
         m, k = cfg.edge_margin, cfg.knee_margin
         back = np.array([k, k, m, m])[None, :, None]                    # per leg
         front = np.array([m, m, k, k])[None, :, None]
-        h0 = self.height_fn(cx, cy)
-        bad = np.zeros(cx.shape, dtype=bool)
-        for ox, oy in ((front, 0.0), (-back, 0.0), (-0.5 * back, 0.0), (0.5 * front, 0.0),
-                       (0.0, m), (0.0, -m)):
-            bad |= np.abs(self.height_fn(cx + ox, cy + oy) - h0) > cfg.edge_jump
+        zero = np.zeros_like(front)
+        ox = np.stack(np.broadcast_arrays(zero, front, -back, -0.5 * back, 0.5 * front, zero,
+                                          zero), -1)                  # (1, 4, 1, 7) m
+        oy = np.array([0.0, 0.0, 0.0, 0.0, 0.0, m, -m])
+        h = self.height_fn(cx[..., None] + ox, cy[..., None] + oy)      # (n, 4, K, 7)
+        h0 = h[..., 0]
+        bad = (np.abs(h[..., 1:] - h[..., :1]) > cfg.edge_jump).any(-1)
         if len(hips):  # and the shanks clear of stair noses over the stance
             cz = h0 + self.robot.foot_radius
             leg_bad = bad.copy()
@@ -556,22 +557,25 @@ class TrotController:
 
         # --- swing bookkeeping: footholds at lift-off
         lift = self.was_stance & ~stance
-        if lift.any():
-            c, s = np.cos(yaw), np.sin(yaw)
-            nom = self._nominal_stance()                                # heading frame
-            shift = (v_des[:, None, :2] * (t_swing + 0.5 * t_stance)[..., None]
-                     + cfg.k_raibert * (vel[:, None, :2] - v_des[:, None, :2]))
-            hx = pos[:, None, 0] + c[:, None] * nom[..., 0] - s[:, None] * nom[..., 1]
-            hy = pos[:, None, 1] + s[:, None] * nom[..., 0] + c[:, None] * nom[..., 1]
+        rows = np.flatnonzero(lift.any(-1))  # footholds only for the robots lifting a foot
+        if len(rows):
+            p_r, yaw_r, vd_r = pos[rows], yaw[rows], v_des[rows]
+            ts_r, tst_r = t_swing[rows], t_stance[rows]
+            c, s = np.cos(yaw_r), np.sin(yaw_r)
+            nom = self._nominal_stance(rows)                            # heading frame
+            shift = (vd_r[:, None, :2] * (ts_r + 0.5 * tst_r)[..., None]
+                     + cfg.k_raibert * (vel[rows, None, :2] - vd_r[:, None, :2]))
+            hx = p_r[:, None, 0] + c[:, None] * nom[..., 0] - s[:, None] * nom[..., 1]
+            hy = p_r[:, None, 1] + s[:, None] * nom[..., 0] + c[:, None] * nom[..., 1]
             shift = np.clip(shift, -cfg.max_step, cfg.max_step)
             tgt_xy = np.stack([hx, hy], -1) + shift
             hips = ()
             if cfg.leg_clearance > 0:  # HFE joints at touch-down and at lift-off
-                hips = (self._hips_ahead(pos, yaw, v_des[:, 0], t_swing[:, 0]),
-                        self._hips_ahead(pos, yaw, v_des[:, 0], (t_swing + t_stance)[:, 0]))
+                hips = (self._hips_ahead(p_r, yaw_r, vd_r[:, 0], ts_r[:, 0]),
+                        self._hips_ahead(p_r, yaw_r, vd_r[:, 0], (ts_r + tst_r)[:, 0]))
             tgt_xy = self._safe_foothold(tgt_xy, hips)
             tgt_z = self.height_fn(tgt_xy[..., 0], tgt_xy[..., 1]) + rb.foot_radius
-            start = feet_w
+            start = feet_w[rows]
             # highest terrain along the swing path (+ around it)
             ss = np.linspace(0.0, 1.0, 7)
             px = start[..., None, 0] + (tgt_xy[..., None, 0] - start[..., None, 0]) * ss
@@ -580,14 +584,16 @@ class TrotController:
                               self.height_fn(px - 0.04, py).max(-1))
             apex = np.maximum(hmax + rb.foot_radius + cfg.swing_clearance,
                               np.maximum(start[..., 2], tgt_z) + 0.04)
-            m3 = lift[..., None]
-            self.swing_start = np.where(m3, start, self.swing_start)
-            self.swing_target = np.where(m3, np.concatenate([tgt_xy, tgt_z[..., None]], -1),
-                                         self.swing_target)
-            self.swing_apex = np.where(lift, apex, self.swing_apex)
+            lr = lift[rows]
+            m3 = lr[..., None]
+            self.swing_start[rows] = np.where(m3, start, self.swing_start[rows])
+            self.swing_target[rows] = np.where(
+                m3, np.concatenate([tgt_xy, tgt_z[..., None]], -1), self.swing_target[rows])
+            self.swing_apex[rows] = np.where(lr, apex, self.swing_apex[rows])
         self.was_stance = stance
         # contact estimate from the height map: stance forces only on feet that touch down
-        clearance = feet_w[..., 2] - self.height_fn(feet_w[..., 0], feet_w[..., 1]) \
+        ground_feet = self.height_fn(feet_w[..., 0], feet_w[..., 1])    # (n, 4) m
+        clearance = feet_w[..., 2] - ground_feet \
             - rb.foot_radius
         support = stance & ((clearance < cfg.contact_tol) | standing[:, None]
                             | (not cfg.contact_aware))
@@ -595,20 +601,25 @@ class TrotController:
 
         # --- foot targets one tick ahead (world), then into the desired body frame
         s_next = np.clip(s_swing + cfg.lead_ticks * dt / t_swing, 0.0, 1.0)
-        swing_w = self._swing_at(s_next)
+        # the target and, half a tick either side, the points of the velocity feed-forward
+        swing_w, sw_plus, sw_minus = self._swing_at(np.stack(
+            [s_next, np.clip(s_next + 0.5 * dt / t_swing, 0.0, 1.0),
+             np.clip(s_next - 0.5 * dt / t_swing, 0.0, 1.0)]))
         riser = self.robot.name in cfg.riser_guard
-        if riser or cfg.hold_max > 0:  # step edges between the feet and their references
-            edge_dist, edge_top = self._edge_ahead(feet_w, swing_w)
+        if riser or cfg.hold_max > 0:  # step edges between the swing feet and their references
+            look = ~stance if cfg.hold_max > 0 else ~stance & (np.arange(4) < 2)
+            edge_dist, edge_top = np.full((n, 4), np.inf), np.zeros((n, 4))
+            edge_dist[look], edge_top[look] = self._edge_ahead(feet_w[look], swing_w[look])
         if riser:  # front feet only (a hind foot held and raised drives its knee into the riser)
             guarded = self._guard_riser(swing_w, feet_w, edge_dist, edge_top)
             swing_w = np.concatenate([guarded[:, :2], swing_w[:, 2:]], 1)
-        if guard:  # on stairs only (among obstacles it cost falls: docs)
-            swing_w = np.where(steps[:, None, None], self._guard_swing(swing_w, feet_w), swing_w)
+        if guard:  # swing feet on stairs only (among obstacles it cost falls: docs)
+            sel = steps[:, None] & ~stance
+            swing_w[sel] = self._guard_swing(swing_w[sel], feet_w[sel])
         # swing-foot velocity (world) for the servo's velocity feed-forward
-        swing_v = (self._swing_at(np.clip(s_next + 0.5 * dt / t_swing, 0.0, 1.0))
-                   - self._swing_at(np.clip(s_next - 0.5 * dt / t_swing, 0.0, 1.0))) / dt
+        swing_v = (sw_plus - sw_minus) / dt
         stance_w = feet_w.copy()
-        stance_w[..., 2] = (self.height_fn(feet_w[..., 0], feet_w[..., 1]) + rb.foot_radius
+        stance_w[..., 2] = (ground_feet + rb.foot_radius
                             - cfg.press_depth)
         # scheduled stance but still in the air (late touch-down): keep descending in place
         late_w = stance_w.copy()
@@ -687,7 +698,7 @@ class TrotController:
         return q_des + tau / self.kp_joint
 
     def _swing_at(self, s: np.ndarray) -> np.ndarray:
-        """Swing-foot world positions (n, 4, 3) at swing progress ``s`` (n, 4)."""
+        """Swing-foot world positions (..., n, 4, 3) at swing progress ``s`` (..., n, 4)."""
         cfg = self.cfg
         out = swing_position(self.swing_start, self.swing_target, self.swing_apex,
                              np.clip(s / cfg.touchdown_frac, 0.0, 1.0), cfg.swing_lift_frac,
@@ -697,17 +708,17 @@ class TrotController:
         return out
 
     def _edge_ahead(self, feet: np.ndarray, ref: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Where the terrain from the actual feet ``feet`` (n, 4, 3) m world towards their
-        references ``ref`` (n, 4, 3) m (to a foot radius + 1 cm past them) rises above a foot's
+        """Where the terrain from the actual feet ``feet`` (..., 3) m world towards their
+        references ``ref`` (..., 3) m (to a foot radius + 1 cm past them) rises above a foot's
         sole + 1 cm behind a step edge (a jump above ``edge_jump`` between samples; a smooth
-        slope does not count): the horizontal distance (n, 4) m from the foot to the first such
-        sample (inf where there is none), and the highest terrain on that path (n, 4) m."""
+        slope does not count): the horizontal distance (...) m from the foot to the first such
+        sample (inf where there is none), and the highest terrain on that path (...) m."""
         rad = self.robot.foot_radius
         d = ref[..., :2] - feet[..., :2]
         dist = np.linalg.norm(d, axis=-1)
         u = d / np.maximum(dist, 1e-9)[..., None]
         reach = dist[..., None] * np.linspace(0.0, 1.0, 13) + (rad + 0.01) * (
-            np.arange(13) > 0)                                     # (n, 4, 13) m, 0: the foot
+            np.arange(13) > 0)                                     # (..., 13) m, 0: the foot
         h = self.height_fn(feet[..., None, 0] + u[..., None, 0] * reach,
                            feet[..., None, 1] + u[..., None, 1] * reach)
         jump = np.maximum.accumulate(np.abs(np.diff(h, axis=-1)), axis=-1) > self.cfg.edge_jump
@@ -738,15 +749,15 @@ class TrotController:
         return out
 
     def _guard_swing(self, ref: np.ndarray, feet: np.ndarray) -> np.ndarray:
-        """Swing references ``ref`` (n, 4, 3) m world, with their heights raised so that no
+        """Swing references ``ref`` (..., 3) m world, with their heights raised so that no
         swing foot is driven down onto an edge it has not yet passed: where the terrain around
-        and ahead of the actual foot ``feet`` (n, 4, 3) m world, up to its reference, has a step
+        and ahead of the actual foot ``feet`` (..., 3) m world, up to its reference, has a step
         (a jump above ``edge_jump`` between samples at most 5 cm apart; a smooth slope does not
         count) and the terrain within a foot radius + 2 cm (along x) of the foot is higher than
         the ground under the reference by more than ``edge_jump``, the reference stays
         ``guard_clearance`` above that terrain. The timed swing trajectory does not know that a
         foot lags it (by 1.5-2 control ticks); stepping down a stair, a lagging foot was put
-        down on the nose of the tread it came from. (n, 4, 3) m."""
+        down on the nose of the tread it came from. (..., 3) m."""
         cfg, rad = self.cfg, self.robot.foot_radius
         m = rad + 0.02
         fx, fy = feet[..., 0], feet[..., 1]
@@ -756,7 +767,7 @@ class TrotController:
                              fx[..., None] + (ref[..., None, 0] - fx[..., None]) * ss], -1)
         py = np.concatenate([np.repeat(fy[..., None], 3, -1),
                              fy[..., None] + (ref[..., None, 1] - fy[..., None]) * ss], -1)
-        h = self.height_fn(px, py)                                             # (n, 4, 12) m
+        h = self.height_fn(px, py)                                             # (..., 12) m
         h_near = h[..., :3].max(-1)
         jumps = np.abs(np.diff(h, axis=-1))
         jumps[..., 2] = 0.0                           # (foot + m -> foot: not neighbours)

@@ -163,17 +163,11 @@ def _cross(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return torch.stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], -1)
 
 
-def _rotate(v: torch.Tensor, axis: torch.Tensor, angle: torch.Tensor) -> torch.Tensor:
-    """Rodrigues rotation of ``v`` (..., 3) about unit ``axis`` (..., 3) by ``angle`` (...)."""
-    c, s = torch.cos(angle)[..., None], torch.sin(angle)[..., None]
-    return v * c + _cross(axis, v) * s + axis * torch.sum(axis * v, -1, keepdim=True) * (1 - c)
-
-
 class LegModel:
     """:class:`behaviorbench.simulation.controller.LegModel` on tensors: ``centers``
     (4, 3, 3) m, ``axes`` (4, 3, 3), ``foot0`` (4, 3) m, ``leg_length`` (4,) m and
     ``knee_side`` (4, 1) in ``dtype`` on ``device``; ``thigh``, ``shank`` m floats. Every
-    field is the numpy model's."""
+    field is the numpy model's (with the skew matrices of the joint axes, for Rodrigues)."""
 
     def __init__(self, robot: RobotSpec, dtype: torch.dtype = torch.float64,
                  device: torch.device | str | None = None):
@@ -185,6 +179,8 @@ class LegModel:
         self.leg_length = t(legs.leg_length)   # (4,) m straight-leg HFE-to-foot distance
         self.thigh, self.shank = legs.thigh, legs.shank
         self.knee_side = t(legs.knee_side)[:, None]
+        self._k, self._k2 = t(legs._k), t(legs._k2)             # (4, 3, 3, 3) per leg, joint
+        self._eye = t(np.eye(3))
 
     def clamp_reach(self, feet: torch.Tensor, frac: float) -> torch.Tensor:
         """Foot targets (n, 4, 3) m (base frame) pulled towards the HFE joint to at most
@@ -200,18 +196,15 @@ class LegModel:
         frame; column k = d foot / d q_k of that leg)."""
         qq = q.reshape(-1, 4, 3)
         c, a = self.centers, self.axes
-        shape = qq.shape[:-1] + (3,)
-        p = self.foot0.expand(shape)
-        for k in (2, 1, 0):
-            p = _rotate(p - c[:, k], a[:, k].expand(shape), qq[..., k]) + c[:, k]
-        a0 = a[:, 0].expand(shape)
-        a1 = _rotate(a[:, 1].expand(shape), a0, qq[..., 0])
-        c1 = _rotate((c[:, 1] - c[:, 0]).expand(shape), a0, qq[..., 0]) + c[:, 0]
-        a2 = _rotate(a[:, 2].expand(shape), a[:, 1].expand(shape), qq[..., 1])
-        a2 = _rotate(a2, a0, qq[..., 0])
-        c2 = _rotate((c[:, 2] - c[:, 1]).expand(shape), a[:, 1].expand(shape),
-                     qq[..., 1]) + c[:, 1]
-        c2 = _rotate(c2 - c[:, 0], a0, qq[..., 0]) + c[:, 0]
+        sn, cs = torch.sin(qq)[..., None, None], torch.cos(qq)[..., None, None]
+        r = self._eye + sn * self._k + (1.0 - cs) * self._k2          # (n, 4, 3, 3, 3) per joint
+        r0, r01 = r[:, :, 0], r[:, :, 0] @ r[:, :, 1]                # HAA, HAA then HFE
+        c1 = (r0 @ (c[:, 1] - c[:, 0])[..., None])[..., 0] + c[:, 0]     # HFE point
+        c2 = (r01 @ (c[:, 2] - c[:, 1])[..., None])[..., 0] + c1         # KFE point
+        p = ((r01 @ r[:, :, 2]) @ (self.foot0 - c[:, 2])[..., None])[..., 0] + c2
+        a0 = a[:, 0].expand(p.shape)
+        a1 = (r0 @ a[:, 1, :, None])[..., 0]
+        a2 = (r01 @ a[:, 2, :, None])[..., 0]
         jac = torch.stack([_cross(a0, p - c[:, 0]), _cross(a1, p - c1), _cross(a2, p - c2)],
                           -1)
         return p, jac

@@ -295,13 +295,20 @@ def _rodrigues(axis: np.ndarray, angle: np.ndarray) -> np.ndarray:
     return np.eye(3) + s * k + (1.0 - c) * (k @ k)
 
 
+def _dot(v: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """``v @ a`` for points ``v`` (..., 3) and one vector ``a`` (3,), element by element: BLAS's
+    matrix-vector product rounds a row differently with the number of rows, and a trajectory
+    must not depend on the batch it is simulated in."""
+    return v[..., 0] * a[0] + v[..., 1] * a[1] + v[..., 2] * a[2]
+
+
 def _rotate_about(v: np.ndarray, axis: np.ndarray, center: np.ndarray,
                   angle: np.ndarray) -> np.ndarray:
     """Rotate points ``v`` (..., 3) about the line (``center``, unit ``axis``) by ``angle``."""
     r = v - center
     c = np.cos(angle)[..., None]
     s = np.sin(angle)[..., None]
-    rot = r * c + np.cross(axis, r) * s + axis * (r @ axis)[..., None] * (1.0 - c)
+    rot = r * c + np.cross(axis, r) * s + axis * _dot(r, axis)[..., None] * (1.0 - c)
     return rot + center
 
 
@@ -373,7 +380,7 @@ class LegKinematics:
         d = p0 @ a1
         f_ref = _rotate_about(self.fk(q_ref) - h, u, np.zeros(3), np.asarray(-q_ref[0]))
         beta_sign = -1.0 if f_ref @ w < 0 else 1.0
-        ta, tw = t @ a1, t @ w
+        ta, tw = _dot(t, a1), _dot(t, w)
         rho2 = ta * ta + tw * tw
         beta = beta_sign * np.sqrt(np.maximum(rho2 - d * d, 1e-12))
         q0 = np.arctan2(tw, ta) - np.arctan2(beta, d)
@@ -384,7 +391,7 @@ class LegKinematics:
         e2 = np.cross(self.axes[1], e1)  # rotation about axes[1] is CCW in (e1, e2)
 
         def plane(v):
-            return np.stack([v @ e1, v @ e2], axis=-1)
+            return np.stack([_dot(v, e1), _dot(v, e2)], axis=-1)
 
         c1, c2 = self.centers[1], self.centers[2]
         P1, P2, P3 = plane(c1), plane(c2), plane(self.foot0)
