@@ -139,6 +139,19 @@ def test_ik_inverts_fk(pair):
     np.testing.assert_allclose(robot.leg_ik(robot.foot_positions(qs), refine=0), qs, atol=1e-6)
 
 
+@pytest.mark.parametrize("name", NAMES)
+def test_ik_and_fk_do_not_depend_on_the_batch(name):
+    """Row i of a batch equals the same point alone, bit for bit (a trajectory must not depend
+    on the robots it is simulated with; BLAS matrix-vector products round rows by batch size)."""
+    robot = ROBOTS[name]
+    qs = robot.default_joint_pos + np.random.default_rng(3).uniform(-0.5, 0.5, size=(9, 12))
+    feet = robot.foot_positions(qs)
+    q_ik = robot.leg_ik(feet)
+    for i in (0, 4, 8):
+        assert np.array_equal(robot.leg_ik(feet[i:i + 1])[0], q_ik[i])
+        assert np.array_equal(robot.foot_positions(qs[i:i + 1])[0], feet[i])
+
+
 def test_standing_pose_is_knees_in(pair):
     name, _, _ = pair
     robot = ROBOTS[name]
