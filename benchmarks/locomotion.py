@@ -8,7 +8,8 @@ random added base mass in [-5, 5] kg, and walk +x across the whole KIND sub-terr
 up then down, inverted pyramids: down then up) onto the last flat one. Commands are spread over
 0.5-1.5 m/s; each episode lasts long enough to cross at the command speed, or on stairs (and
 on obstacles with ``step_count`` 1) at the controller's ``step_speed`` (the speed it slows to
-where the map shows steps), plus 2 s. A cell's robots walk one terrain layout (``--seed``) unless
+where the map shows steps; a pyramid's stairs down at ``step_speed_down`` where that is set),
+plus 2 s. A cell's robots walk one terrain layout (``--seed``) unless
 ``--layouts K`` spreads them over K layouts (seeds SEED..SEED+K-1): on obstacles and stairs the
 success rate depends on the layout (docs/simulation-controller.md).
 
@@ -78,7 +79,10 @@ def run_cell(args) -> dict:
         if len(idx) == 0:
             continue
         v_kind = min(v, robot_cfg.step_speed) if slowed and robot_cfg.step_speed > 0 else v
-        episode = 1.0 + (sub / 2 + 1.0) / v + sub / v_kind + 2.0
+        # a pyramid's half is a descent: at step_speed_down where that is set
+        v_down = min(v_kind, robot_cfg.step_speed_down) if slowed and kind.startswith(
+            "pyramid_stairs") and robot_cfg.step_speed_down > 0 else v_kind
+        episode = 1.0 + (sub / 2 + 1.0) / v + sub / 2 / v_kind + sub / 2 / v_down + 2.0
         run = RunSpec(robot=robot, command_vel=v, n_robots=seeds, episode_s=episode,
                       terrain=terrain.config, seed=seed + int(1000 * v),
                       max_init_terrain_level=0, spawn_jitter=0.5, controller=controller)

@@ -19,7 +19,8 @@ No learning and no downloaded weights. Per control tick (50 Hz) and for ``n`` ro
    stairs; ``riser_guard``: a front foot below an edge ahead rises before it moves on), and
    the clock waits up to ``hold_max`` for a foot ending its swing below an edge.
 4. **Body reference**: forward at the command velocity (capped at ``step_speed``, with a slower
-   cadence, where the height map shows a flight of stairs within ``step_lookahead``),
+   cadence, where the height map shows a flight of stairs within ``step_lookahead``, and at
+   ``step_speed_down`` going down them),
    lateral drift and heading corrected,
    height and pitch following the local ground plane under the feet.
 5. **Joint targets** by one damped Gauss-Newton IK step per leg from the current angles
@@ -99,6 +100,11 @@ class ControllerConfig:
     height_offset: float = 0.02       # m, added to the robot's nominal base height
     pitch_gain: float = 1.0           # fraction of the ground-plane pitch the body follows
     step_speed: float = 0.5           # m/s, speed cap while the map shows stairs nearby (0: off)
+    step_speed_down: float = 0.0      # m/s, lower cap while stepping down such stairs (ground
+                                      # plane under the feet pitched nose-down by more than
+                                      # descent_pitch); 0: step_speed there too
+                                      # (ANYmal C 0.35 in robot_overrides)
+    descent_pitch: float = 0.15       # rad, ground-plane pitch that counts as a descent
     step_jump: float = 0.08           # m, height change over 0.05 m of map that counts as a step
     step_lookahead: float = 2.5       # m, stairs this far ahead of the front feet slow the robot
     step_count: int = 3               # steps of one sign on a foot line that count (1: any step)
@@ -130,11 +136,12 @@ class ControllerConfig:
     gait_offsets: tuple[float, ...] = tuple(TROT_OFFSETS)  # period fractions (LF, RF, LH, RH)
     robot_overrides: tuple[tuple[str, str, float], ...] = (
         ("anymal_b", "duty_slow", 0.65), ("anymal_b", "v_int_max", 0.15),
-        ("anymal_b", "hold_max", 0.1))
+        ("anymal_b", "hold_max", 0.1), ("anymal_c", "step_speed_down", 0.35))
     # (robot, FIELD, value): that robot's controller uses value for FIELD (a number field).
     # ANYmal B's knees and hips run at their 40 N m limit on stairs: a longer stance (4 feet
     # down part of the time) and a gentler speed integral let it climb, and its clock waits for
-    # feet caught below a stair nose (docs/simulation-controller.md);
+    # feet caught below a stair nose; ANYmal C fell going down stairs, where it now slows to
+    # 0.35 m/s (docs/simulation-controller.md);
     # FIELD=anymal_b:duty_slow:0.65,... or empty on command lines
 
     def for_robot(self, robot: str) -> ControllerConfig:
@@ -164,6 +171,9 @@ class ControllerConfig:
             self.for_robot(robot)          # an overridden value is checked like a field's own
         if self.hold_max < 0:
             raise ValueError(f"ControllerConfig.hold_max = {self.hold_max!r}: a wait in s, >= 0")
+        if self.step_speed_down < 0:
+            raise ValueError(f"ControllerConfig.step_speed_down = {self.step_speed_down!r}: a "
+                             "speed in m/s, >= 0 (0: off)")
         for name in ("swing_guard", "riser_guard"):
             value = getattr(self, name)
             if isinstance(value, str) or any(r not in ROBOTS for r in value):
@@ -538,6 +548,9 @@ class TrotController:
         if cfg.step_speed > 0:  # slow down (and step slower) where the map shows steps
             v_cap = np.where(steps,
                              np.minimum(self.v_cmd, cfg.step_speed), self.v_cmd)
+            if cfg.step_speed_down > 0:  # slower still down the stairs (falls came there)
+                down = steps & (pitch_ground > cfg.descent_pitch)
+                v_cap = np.where(down, np.minimum(v_cap, cfg.step_speed_down), v_cap)
             self.v_gait += np.clip(v_cap - self.v_gait, -cfg.accel * dt, cfg.accel * dt)
         self.v_ref = np.minimum(self.v_gait, self.v_cmd * ramp)
         v_des = np.zeros((n, 3))

@@ -472,6 +472,9 @@ class TrotController:
         if cfg.step_speed > 0:  # slow down (and step slower) where the map shows steps
             v_cap = torch.where(steps,
                                 torch.clamp(self._v_cmd64, max=cfg.step_speed), self._v_cmd64)
+            if cfg.step_speed_down > 0:  # slower still down the stairs
+                down = steps & (pitch_ground > cfg.descent_pitch)
+                v_cap = torch.where(down, torch.clamp(v_cap, max=cfg.step_speed_down), v_cap)
             self.v_gait = self.v_gait + torch.clamp(v_cap - self.v_gait, -cfg.accel * dt,
                                                     cfg.accel * dt)
         self.v_ref = torch.minimum(self.v_gait.to(self.dtype), self.v_cmd * ramp)

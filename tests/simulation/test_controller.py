@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import mujoco
 import mujoco.batch
 import numpy as np
@@ -228,6 +230,45 @@ def test_steps_ahead_slow_the_robot_and_its_cadence():
     for _ in range(100):
         off(qpos, np.zeros((4, 18)))
     np.testing.assert_allclose(off.v_ref, 1.5)
+
+
+def _stairs(x, y):
+    """0.15 m steps every 0.3 m, down along +x from x = 0 (level before), and up along +x
+    from x = 10 m (level between): a descent, then a climb."""
+    x = np.asarray(x)
+    down = -0.15 * np.clip(np.floor(x / 0.3) + 1, 0, 12)
+    up = 0.15 * np.clip(np.floor((x - 10.0) / 0.3) + 1, 0, 12)
+    return down + up + 0.0 * np.asarray(y)
+
+
+def test_step_speed_down_caps_descents_only():
+    """Robots standing on stairs going down (ground plane nose-down by more than
+    ``descent_pitch``) slow to ``step_speed_down``; robots on stairs going up keep
+    ``step_speed``; with ``descent_pitch`` above the stairs' pitch, or ``step_speed_down`` 0
+    (the field's default; ANYmal C's override is 0.35), descents keep ``step_speed`` too."""
+    xs = np.array([1.8, 11.8])                            # m: down the stairs, up the stairs
+    qpos = np.tile(standing_qpos("anymal_c"), (2, 1))
+    qpos[:, 0] = xs
+    qpos[:, 2] += _stairs(xs, 0.0)
+    v = {}
+    plain = ControllerConfig(robot_overrides=())  # (C's default override: 0.35)
+    for name, cfg in {"on": replace(plain, step_speed_down=0.3),
+                      "steep only": replace(plain, step_speed_down=0.3, descent_pitch=0.8),
+                      "off": plain}.items():
+        ctl = TrotController("anymal_c", np.full(2, 1.5), height_fn=_stairs, config=cfg)
+        ctl.reset(qpos)
+        np.testing.assert_array_equal(ctl._steps_near(qpos[:, :3], np.zeros(2)), [True, True])
+        pitch = ctl._ground_plane(qpos[:, :3], np.zeros(2))[1]
+        assert pitch[0] > 0.4 and pitch[1] < -0.4, pitch    # nose-down, nose-up (rad)
+        for _ in range(100):                                  # 2 s of ticks, state held
+            ctl(qpos, np.zeros((2, 18)))
+        v[name] = ctl.v_gait.copy()
+    np.testing.assert_allclose(v["on"], [0.3, 0.5])
+    np.testing.assert_allclose(v["steep only"], [0.5, 0.5])
+    np.testing.assert_allclose(v["off"], [0.5, 0.5])
+    with pytest.raises(ValueError, match="step_speed_down"):
+        ControllerConfig(step_speed_down=-0.1)
+    assert ControllerConfig().for_robot("anymal_c").step_speed_down == 0.35
 
 
 def _riser(x, y):

@@ -37,10 +37,12 @@ CONFIGS = {
                                                          leg_clearance=0.0, haa_limit=0.0),
     # and a longer stance at low speed: the stance fraction changes as robots slow down; and
     # swing feet guarded at edges for both robots (ANYmal B in test_parity_on_random_states),
-    # front feet held below risers and the clock waiting for caught feet for both too
+    # front feet held below risers and the clock waiting for caught feet for both too, and a
+    # lower speed cap down stairs
     "reach+step_speed": C.ControllerConfig(**STEPS, duty_slow=0.65,
                                            swing_guard=("anymal_b", "anymal_c"),
-                                           riser_guard=("anymal_b", "anymal_c"), hold_max=0.1),
+                                           riser_guard=("anymal_b", "anymal_c"), hold_max=0.1,
+                                           step_speed_down=0.3),
 }
 
 
@@ -459,6 +461,7 @@ def test_float32_close_to_float64(terrain, name):
 
 
 PLATEAU, PIT = 4.0, 13.2  # m, x of a stairs plateau (steps down ahead), a stairs pit (up)
+DOWN = 6.0  # m, x on the stairs down from that plateau (ground-plane pitch 0.6 rad)
 
 
 @pytest.mark.parametrize("change, x", [
@@ -470,14 +473,15 @@ PLATEAU, PIT = 4.0, 13.2  # m, x of a stairs plateau (steps down ahead), a stair
     (dict(v_int_max=0.02), PLATEAU), (dict(robot_overrides=(("anymal_c", "kp_z", 90.0),)), PLATEAU),
     (dict(swing_descent=0.62), PLATEAU),
     (dict(riser_guard=("anymal_c",)), PIT), (dict(hold_max=0.2), PIT),
+    (dict(step_speed_down=0.2, robot_overrides=()), DOWN),
 ], ids=lambda c: "+".join(c) if isinstance(c, dict) else "")
 def test_config_changes_reach_the_port(terrain, change, x):
     """A config field the numpy controller reads is read by the port too (the check fails if
     one of them ignores it): each change moves the numpy outputs (on some tick), and the port's
     with them. The robots stand (their state frozen) 0.6 m above the ground at ``x`` m: on a
     stairs plateau with a step down less than 1 m (but more than 0.3 m) ahead of their front
-    feet, or in a stairs pit with a step up just ahead of them (the riser guard and the clock's
-    wait act on steps up)."""
+    feet, in a stairs pit with a step up just ahead of them (the riser guard and the clock's
+    wait act on steps up), or on the stairs down (``step_speed_down``)."""
     n = 8
     rng = np.random.default_rng(6)
     robot = ROBOTS["anymal_c"]
