@@ -262,11 +262,7 @@ class LegModel:
         self.knee_side = -np.sign(robot.default_joint_pos[1::3])
         # Rodrigues: R(axis, q) = I + sin q K + (1 - cos q) K^2, K = [axis]x; (4, 3, 3, 3)
         # per leg, joint
-        self._k = np.zeros((4, 3, 3, 3))
-        x, y, z = self.axes[..., 0], self.axes[..., 1], self.axes[..., 2]
-        k = self._k
-        k[..., 0, 1], k[..., 0, 2], k[..., 1, 0] = -z, y, z
-        k[..., 1, 2], k[..., 2, 0], k[..., 2, 1] = -x, -y, x
+        self._k = _skew(self.axes)
         self._k2 = self._k @ self._k
 
     def clamp_reach(self, feet: np.ndarray, frac: float) -> np.ndarray:
