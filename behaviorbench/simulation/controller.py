@@ -135,13 +135,14 @@ class ControllerConfig:
     swing_kd: float = 6.0             # N m s/rad, servo damping of swing legs
     gait_offsets: tuple[float, ...] = tuple(TROT_OFFSETS)  # period fractions (LF, RF, LH, RH)
     robot_overrides: tuple[tuple[str, str, float], ...] = (
-        ("anymal_b", "duty_slow", 0.65), ("anymal_b", "v_int_max", 0.15),
-        ("anymal_b", "hold_max", 0.1), ("anymal_c", "step_speed_down", 0.35))
+        ("anymal_b", "duty_slow", 0.65), ("anymal_b", "duty", 0.65),
+        ("anymal_b", "v_int_max", 0.15), ("anymal_b", "hold_max", 0.1),
+        ("anymal_c", "step_speed_down", 0.35))
     # (robot, FIELD, value): that robot's controller uses value for FIELD (a number field).
-    # ANYmal B's knees and hips run at their 40 N m limit on stairs: a longer stance (4 feet
-    # down part of the time) and a gentler speed integral let it climb, and its clock waits for
-    # feet caught below a stair nose; ANYmal C fell going down stairs, where it now slows to
-    # 0.35 m/s (docs/simulation-controller.md);
+    # ANYmal B's knees and hips run at their 40 N m limit on stairs and tall obstacles: a
+    # longer stance at every speed (4 feet down part of the time) and a gentler speed integral
+    # let it climb, and its clock waits for feet caught below a stair nose; ANYmal C fell going
+    # down stairs, where it now slows to 0.35 m/s (docs/simulation-controller.md);
     # FIELD=anymal_b:duty_slow:0.65,... or empty on command lines
 
     def for_robot(self, robot: str) -> ControllerConfig:

@@ -116,7 +116,7 @@ def test_stance_fraction_rises_at_low_speed():
     """Each leg is in stance ``duty_slow`` of the period at 0.5 m/s (with phases on all four
     feet), ``duty`` at 1.5 m/s (a pure trot: never four feet down once walking), and in
     between at 0.75 m/s; ANYmal C's default (``duty_slow = duty`` = 0.5) one fraction at every speed
-    (B's default raises ``duty_slow``: test_robot_overrides_apply_to_their_robot_only)."""
+    (B's default raises both: test_robot_overrides_apply_to_their_robot_only)."""
     cmds = np.array([0.5, 0.75, 1.5])
     qpos = np.tile(standing_qpos("anymal_c"), (3, 1))
     for cfg, want in ((ControllerConfig(duty_slow=0.65), [0.65, 0.575, 0.5]),
@@ -167,9 +167,9 @@ def test_hold_max_is_a_wait():
 
 def test_robot_overrides_apply_to_their_robot_only():
     """``robot_overrides`` entries (robot, FIELD, value) change FIELD for that robot's
-    controller only: by default ANYmal B runs a longer stance at low speed and a smaller speed
-    integral than C; an int field gets an int; a field set for both robots by hand is what C
-    keeps."""
+    controller only: by default ANYmal B runs a longer stance at every speed (four feet down
+    part of each cycle, from 0.5 to 1.5 m/s) and a smaller speed integral than C; an int field
+    gets an int; a field set for both robots by hand is what C keeps."""
     cfg = ControllerConfig(duty_slow=0.55, robot_overrides=(("anymal_b", "duty_slow", 0.7),
                                                             ("anymal_b", "step_count", 2.0)))
     b, c = cfg.for_robot("anymal_b"), cfg.for_robot("anymal_c")
@@ -183,6 +183,9 @@ def test_robot_overrides_apply_to_their_robot_only():
     np.testing.assert_allclose(ctl_c.duty, 0.55)
     default = ControllerConfig()
     assert default.for_robot("anymal_b").duty_slow > default.for_robot("anymal_c").duty_slow
+    speeds = np.array([0.5, 1.0, 1.5])                        # m/s
+    np.testing.assert_allclose(TrotController("anymal_b", speeds, config=default).duty, 0.65)
+    np.testing.assert_allclose(TrotController("anymal_c", speeds, config=default).duty, 0.5)
     assert default.for_robot("anymal_b").v_int_max < default.for_robot("anymal_c").v_int_max
     assert ControllerConfig(robot_overrides=()).for_robot("anymal_b").duty_slow == 0.5
 
