@@ -144,7 +144,8 @@ PRESETS: dict[str, GenerationConfig] = {
     # terrain); with vertical walls 78 of 128 (92 s with --workers 2), 90 of 128 (55 s) once
     # the controller kept its foot targets within reach, 102 of 128 (47 s) with the
     # leg-clearance footholds and the stairs slow-down, 110 of 128 (60 s) with the tilted stance
-    # (then 110 of 128 in 47 s), 108 of 128 (45 s, shards of 32 robots) with C slower down stairs
+    # (then 110 of 128 in 47 s), 108 of 128 (45 s, shards of 32 robots) with C slower down stairs,
+    # 110 of 128 (47 s) with B's longer stance at every speed
     "default": GenerationConfig(),
     # the original's settings: 180 s episodes, 200 robots per (robot, velocity) run
     "paper": GenerationConfig(trajectories_per_run=200,
