@@ -1,5 +1,6 @@
 """End to end with the real MuJoCo simulator: CLI -> store -> validate -> load, and a real
-SIGKILL of a 2-worker CLI run resumed with 1 worker to the same bytes as an uninterrupted run.
+SIGKILL of a 2-worker CLI run resumed with 1 worker to the same bytes as an uninterrupted run;
+the stored arrays do not depend on the shard size (the batch robots step in).
 
 Skipped only while ``behaviorbench.simulation.rollout`` does not exist.
 """
@@ -12,12 +13,15 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
-from behaviorbench.datasets import load_terrain_dataset, store
+from behaviorbench.datasets import load_terrain_dataset, schema, store
 from behaviorbench.datasets.cli import main
+from behaviorbench.datasets.config import preset
+from behaviorbench.datasets.generate import generate
 from behaviorbench.datasets.validate_cli import main as validate_main
 from tests.conftest import REPO_ROOT
 from tests.datasets.helpers import tree_bytes
@@ -69,3 +73,19 @@ def test_tiny_real_dataset_kill_and_resume(tmp_path):
     assert main(["--out", str(killed), "--workers", "1", "--resume", *ARGS]) == 0
     a, b = tree_bytes(ref), tree_bytes(killed)
     assert a.keys() == b.keys() and [k for k in a if a[k] != b[k]] == []
+
+
+def test_mujoco_arrays_do_not_depend_on_the_shard_size(tmp_path):
+    """With the real MuJoCo backend, one robot per batch (shards of 1) and all of a run's
+    robots in one batch (shards of 4) store the same arrays, bit for bit: the shard size is
+    a unit of work (and batch size), never part of the data."""
+    cfg = preset("tiny", trajectories_per_run=4, episode_s=1.0, keep_failures=True)
+    arrays = []
+    for size in (1, 4):
+        generate(tmp_path / f"s{size}", replace(cfg, shard_size=size), workers=1)
+        arrays.append(store.open_root(tmp_path / f"s{size}"))
+    assert store.read_root_attrs(tmp_path / "s1")["config"]["shard_size"] == 1
+    for name in schema.ARRAYS:
+        a, b = arrays[0][name][...], arrays[1][name][...]
+        assert a.shape[0] == 2 * 4 and a.dtype == b.dtype, name
+        np.testing.assert_array_equal(a, b, err_msg=name, strict=True)
