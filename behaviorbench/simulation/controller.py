@@ -46,7 +46,7 @@ from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
-from .gait import TROT_OFFSETS, gait_phase, swing_position
+from .gait import TROT_OFFSETS, clamp, gait_phase, swing_position
 from .robots import ROBOTS, RobotSpec
 
 HeightFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
@@ -125,6 +125,11 @@ class ControllerConfig:
     haa_limit: float = 0.35           # rad, swing legs' |HAA| targets are clipped to this (0: off)
     decoupled_wrench: bool = False    # vertical f: Fz, roll, pitch; horizontal f: Fx, Fy, yaw
     force_reg: float = 0.01           # least-squares regulariser (relative)
+    torque_weight: float = 0.0        # 0-1: the stance forces minimise (1 - w) |f|^2 (per N^2)
+                                      # + w |J^T f|^2 / l^2 (joint torques, per (N m)^2 over the
+                                      # leg length l^2): a folded leg's torque per newton is
+                                      # high, so straighter legs carry more of the body (ANYmal
+                                      # B 0.9 in robot_overrides; with decoupled_wrench: unused)
     friction: float = 0.6             # friction-cone coefficient used to clip stance forces
     stance_ff: float = 1.0            # scale of the feed-forward stance torques
     joint_kp: float = 20.0            # N m/rad, servo stiffness of stance legs
@@ -137,11 +142,13 @@ class ControllerConfig:
     robot_overrides: tuple[tuple[str, str, float], ...] = (
         ("anymal_b", "duty_slow", 0.65), ("anymal_b", "duty", 0.65),
         ("anymal_b", "v_int_max", 0.15), ("anymal_b", "hold_max", 0.1),
-        ("anymal_c", "step_speed_down", 0.35))
+        ("anymal_b", "torque_weight", 0.9), ("anymal_c", "step_speed_down", 0.35))
     # (robot, FIELD, value): that robot's controller uses value for FIELD (a number field).
     # ANYmal B's knees and hips run at their 40 N m limit on stairs and tall obstacles: a
     # longer stance at every speed (4 feet down part of the time) and a gentler speed integral
-    # let it climb, and its clock waits for feet caught below a stair nose; ANYmal C fell going
+    # let it climb, its clock waits for feet caught below a stair nose, and its stance forces
+    # spare its folded legs (torque_weight: B's falls among obstacles 31 -> 8 of 320 on 32
+    # layouts no setting was chosen on, docs/simulation-controller.md); ANYmal C fell going
     # down stairs, where it now slows to 0.35 m/s (docs/simulation-controller.md);
     # FIELD=anymal_b:duty_slow:0.65,... or empty on command lines
 
@@ -170,6 +177,9 @@ class ControllerConfig:
                     f"with a robot from {sorted(ROBOTS)} and a number field of ControllerConfig")
         for robot in {item[0] for item in self.robot_overrides}:
             self.for_robot(robot)          # an overridden value is checked like a field's own
+        if not 0.0 <= self.torque_weight <= 1.0:
+            raise ValueError(f"ControllerConfig.torque_weight = {self.torque_weight!r}: a "
+                             "weight between 0 (forces) and 1 (joint torques)")
         if self.hold_max < 0:
             raise ValueError(f"ControllerConfig.hold_max = {self.hold_max!r}: a wait in s, >= 0")
         if self.step_speed_down < 0:
@@ -199,17 +209,23 @@ def stance_fraction(cfg: ControllerConfig, v):
 def quat_to_mat(q: np.ndarray) -> np.ndarray:
     """(n, 4) w,x,y,z quaternions -> (n, 3, 3) rotation matrices."""
     w, x, y, z = (q[:, i] for i in range(4))
-    return np.stack([
-        np.stack([1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)], -1),
-        np.stack([2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)], -1),
-        np.stack([2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)], -1),
-    ], -2)
+    r = np.empty((len(q), 3, 3))   # filled entry by entry (nested np.stack: 4x the calls)
+    r[:, 0, 0] = 1 - 2 * (y * y + z * z)
+    r[:, 0, 1] = 2 * (x * y - w * z)
+    r[:, 0, 2] = 2 * (x * z + w * y)
+    r[:, 1, 0] = 2 * (x * y + w * z)
+    r[:, 1, 1] = 1 - 2 * (x * x + z * z)
+    r[:, 1, 2] = 2 * (y * z - w * x)
+    r[:, 2, 0] = 2 * (x * z - w * y)
+    r[:, 2, 1] = 2 * (y * z + w * x)
+    r[:, 2, 2] = 1 - 2 * (x * x + y * y)
+    return r
 
 
 def rpy_from_mat(r: np.ndarray) -> np.ndarray:
     """(n, 3, 3) -> (n, 3) roll, pitch, yaw rad (ZYX convention)."""
     roll = np.arctan2(r[:, 2, 1], r[:, 2, 2])
-    pitch = -np.arcsin(np.clip(r[:, 2, 0], -1.0, 1.0))
+    pitch = -np.arcsin(clamp(r[:, 2, 0], -1.0, 1.0))
     yaw = np.arctan2(r[:, 1, 0], r[:, 0, 0])
     return np.stack([roll, pitch, yaw], -1)
 
@@ -218,28 +234,37 @@ def rpy_to_mat(rpy: np.ndarray) -> np.ndarray:
     """(n, 3) roll, pitch, yaw rad -> (n, 3, 3), R = Rz(yaw) Ry(pitch) Rx(roll)."""
     cr, cp, cy = (np.cos(rpy[:, i]) for i in range(3))
     sr, sp, sy = (np.sin(rpy[:, i]) for i in range(3))
-    return np.stack([
-        np.stack([cy * cp, cy * sp * sr - sy * cr, cy * sp * cr + sy * sr], -1),
-        np.stack([sy * cp, sy * sp * sr + cy * cr, sy * sp * cr - cy * sr], -1),
-        np.stack([-sp, cp * sr, cp * cr], -1),
-    ], -2)
+    r = np.empty((len(rpy), 3, 3))
+    r[:, 0, 0] = cy * cp
+    r[:, 0, 1] = cy * sp * sr - sy * cr
+    r[:, 0, 2] = cy * sp * cr + sy * sr
+    r[:, 1, 0] = sy * cp
+    r[:, 1, 1] = sy * sp * sr + cy * cr
+    r[:, 1, 2] = sy * sp * cr - cy * sr
+    r[:, 2, 0] = -sp
+    r[:, 2, 1] = cp * sr
+    r[:, 2, 2] = cp * cr
+    return r
 
 
 def _skew(v: np.ndarray) -> np.ndarray:
     """(..., 3) -> (..., 3, 3) cross-product matrices."""
-    z = np.zeros(v.shape[:-1])
-    return np.stack([
-        np.stack([z, -v[..., 2], v[..., 1]], -1),
-        np.stack([v[..., 2], z, -v[..., 0]], -1),
-        np.stack([-v[..., 1], v[..., 0], z], -1),
-    ], -2)
+    out = np.zeros(v.shape[:-1] + (3, 3))
+    out[..., 0, 1], out[..., 0, 2] = -v[..., 2], v[..., 1]
+    out[..., 1, 0], out[..., 1, 2] = v[..., 2], -v[..., 0]
+    out[..., 2, 0], out[..., 2, 1] = -v[..., 1], v[..., 0]
+    return out
 
 
 def _cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Cross product over the last axis (3,), faster than ``np.cross`` on small arrays."""
     a0, a1, a2 = a[..., 0], a[..., 1], a[..., 2]
     b0, b1, b2 = b[..., 0], b[..., 1], b[..., 2]
-    return np.stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], -1)
+    out = np.empty(np.broadcast_shapes(a.shape, b.shape))
+    out[..., 0] = a1 * b2 - a2 * b1
+    out[..., 1] = a2 * b0 - a0 * b2
+    out[..., 2] = a0 * b1 - a1 * b0
+    return out
 
 
 class LegModel:
@@ -292,13 +317,28 @@ class LegModel:
         return p, jac
 
 
-def _min_norm(a: np.ndarray, b: np.ndarray, reg: float) -> np.ndarray:
-    """Regularised minimum-norm solutions x of a x = b: a (n, r, c), b (n, r) -> (n, c)."""
-    aat = a @ a.transpose(0, 2, 1)
+def _min_norm(a: np.ndarray, b: np.ndarray, reg: float, am: np.ndarray | None = None
+              ) -> np.ndarray:
+    """Regularised minimum-norm solutions x of a x = b: a (n, r, c), b (n, r) -> (n, c).
+    With ``am`` = a @ M (n, r, c), M (n, c, c) symmetric positive definite: the solutions of
+    least x^T M^-1 x instead, x = M a^T (a M a^T + reg)^-1 b."""
+    am = a if am is None else am
+    aat = am @ a.transpose(0, 2, 1)
     eye = np.eye(a.shape[1])
     lam = np.linalg.solve(aat + reg * np.trace(aat, axis1=1, axis2=2)[:, None, None] * eye
                           + 1e-9 * eye, b[..., None])
-    return (a.transpose(0, 2, 1) @ lam)[..., 0]
+    return (am.transpose(0, 2, 1) @ lam)[..., 0]
+
+
+def torque_metric_inverse(jac: np.ndarray, weight: float, leg_length: float) -> np.ndarray:
+    """Per-leg inverse cost metrics (n, 4, 3, 3) of stance forces for ``torque_weight``
+    ``weight``: the inverse of (1 - w) I + w (J J^T / l^2 + 0.01 I), with ``jac`` (n, 4, 3, 3)
+    the feet's Jacobians (world frame; joint torques = J^T f) and ``leg_length`` l m (the
+    0.01 I keeps a straight leg, whose axial force costs no torque, from taking it all)."""
+    eye = np.eye(3)
+    w = (1.0 - weight) * eye + weight * (jac @ jac.swapaxes(-1, -2) / leg_length ** 2
+                                          + 0.01 * eye)
+    return np.linalg.inv(w)
 
 
 def flat_ground(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -339,11 +379,14 @@ class TrotController:
         am = np.zeros(self.n) if added_mass is None else np.asarray(added_mass, np.float64)
         self.mass = self.robot.total_mass + am                    # (n,) kg
         self.legs = LegModel(self.robot)
+        self._leg_scale = float(self.legs.leg_length.mean())  # m, l of torque_weight
         self.nominal_feet = self.robot.default_foot_positions.copy()  # (4, 3) base frame
         self.nominal_feet[:, 0] += self.cfg.foothold_dx
         self.nominal_feet[:, 1] = np.sign(self.nominal_feet[:, 1]) * np.maximum(
             np.abs(self.robot.hip_positions[:, 1]) + 0.05, np.abs(self.nominal_feet[:, 1]) - 0.05)
         self.body_height = self.robot.nominal_base_height + self.cfg.height_offset
+        # m, front-to-hind distance of the nominal feet (the ground plane's pitch baseline)
+        self._plane_dx = self.nominal_feet[:2, 0].mean() - self.nominal_feet[2:, 0].mean()
         self.t = np.zeros(self.n)
         self.cycle = np.zeros(self.n)         # gait cycles since the end of the standing start
         self.v_gait = self.v_cmd.copy()       # m/s, speed the cadence follows (capped on steps)
@@ -392,8 +435,7 @@ class TrotController:
             + c[:, None] * self.nominal_feet[None, :, 1]
         h = self.height_fn(fx, fy)                                     # (n, 4)
         front, hind = h[:, :2].mean(1), h[:, 2:].mean(1)
-        dx = self.nominal_feet[:2, 0].mean() - self.nominal_feet[2:, 0].mean()
-        pitch = -np.arctan((front - hind) / dx)
+        pitch = -np.arctan((front - hind) / self._plane_dx)
         return h.mean(1), pitch
 
     def _period(self, v: np.ndarray) -> np.ndarray:
@@ -441,18 +483,20 @@ class TrotController:
         return (np.maximum(up, down) >= self.cfg.step_count).any(-1)
 
     def _leg_hits(self, cx: np.ndarray, cy: np.ndarray, cz: np.ndarray, hip_x: np.ndarray,
-                  hip_z: np.ndarray) -> np.ndarray:
+                  hip_z: np.ndarray, legs: np.ndarray | None = None) -> np.ndarray:
         """(n, 4, K) bool: with the foot-sphere centre at candidate footholds (cx, cy, cz)
         (n, 4, K) m and the HFE joint at (hip_x, hip_z) (n, 4) m (world, sagittal plane), a
         point of the shank or the lower thigh comes within ``leg_clearance`` m of the terrain.
         The knee is placed by planar two-link IK, on the side it bends to (front legs behind the
-        hip-foot line, hind legs ahead of it)."""
+        hip-foot line, hind legs ahead of it). With ``legs`` (m,) int (leg indices 0-3), the
+        arrays are per foot instead: (m, K) and (m,)."""
         l1, l2 = self.legs.thigh, self.legs.shank
+        side = self.legs.knee_side[None, :] if legs is None else self.legs.knee_side[legs]
         dx, dz = cx - hip_x[..., None], cz - hip_z[..., None]
-        d = np.clip(np.sqrt(dx * dx + dz * dz), 1e-6, l1 + l2 - 1e-6)
+        d = clamp(np.sqrt(dx * dx + dz * dz), 1e-6, l1 + l2 - 1e-6)
         ux, uz = dx / d, dz / d
         a = (l1 * l1 - l2 * l2 + d * d) / (2 * d)
-        h = np.sqrt(np.maximum(l1 * l1 - a * a, 0.0)) * self.legs.knee_side[None, :, None]
+        h = np.sqrt(np.maximum(l1 * l1 - a * a, 0.0)) * side[..., None]
         kx = hip_x[..., None] + a * ux - h * uz
         kz = hip_z[..., None] + a * uz + h * ux
         px, pz = [], []
@@ -477,20 +521,26 @@ class TrotController:
         hip_z = (ground + self.body_height)[:, None] - hx * np.sin(pitch)[:, None]
         return hip_x, hip_z
 
-    def _safe_foothold(self, xy: np.ndarray, hips=()) -> np.ndarray:
+    def _safe_foothold(self, xy: np.ndarray, hips=(), legs: np.ndarray | None = None
+                       ) -> np.ndarray:
         """Move footholds (n, 4, 2) along x to the nearest spot whose surroundings have no height
         edge: ``edge_margin`` m ahead/aside and ``knee_margin`` m on the knee side (behind front
         feet, ahead of hind feet: the shanks slope that way and hit stair noses). With ``hips``,
         pairs of HFE positions (x, z) (n, 4) m over the coming stance (:meth:`_hips_ahead`),
         spots where a shank or thigh would pass within ``leg_clearance`` of the terrain
-        (:meth:`_leg_hits`) are avoided too, unless every candidate has that. (n, 4, 2)."""
+        (:meth:`_leg_hits`) are avoided too, unless every candidate has that. (n, 4, 2).
+        With ``legs`` (m,) int (leg indices 0-3), per foot instead: ``xy`` (m, 2), ``hips``
+        (m,) arrays, result (m, 2) (the same numbers as those feet's rows of the (n, 4) form)."""
         cfg = self.cfg
         shifts = np.array([0.0, -0.04, 0.04, -0.08, 0.08, -0.12, 0.12, -0.16, 0.16, -0.2])  # m
         cx = xy[..., None, 0] + shifts                                  # (n, 4, K)
         cy = np.broadcast_to(xy[..., None, 1], cx.shape)
         m, k = cfg.edge_margin, cfg.knee_margin
-        back = np.array([k, k, m, m])[None, :, None]                    # per leg
-        front = np.array([m, m, k, k])[None, :, None]
+        back, front = np.array([k, k, m, m]), np.array([m, m, k, k])   # (4,) m per leg
+        if legs is None:
+            back, front = back[None, :, None], front[None, :, None]
+        else:
+            back, front = back[legs, None], front[legs, None]
         zero = np.zeros_like(front)
         ox = np.stack(np.broadcast_arrays(zero, front, -back, -0.5 * back, 0.5 * front, zero,
                                           zero), -1)                  # (1, 4, 1, 7) m
@@ -498,11 +548,10 @@ class TrotController:
         h = self.height_fn(cx[..., None] + ox, cy[..., None] + oy)      # (n, 4, K, 7)
         h0 = h[..., 0]
         bad = (np.abs(h[..., 1:] - h[..., :1]) > cfg.edge_jump).any(-1)
-        if len(hips):  # and the shanks clear of stair noses over the stance
+        if len(hips):  # and the shanks clear of stair noses over the stance (one call)
             cz = h0 + self.robot.foot_radius
-            leg_bad = bad.copy()
-            for hip_x, hip_z in hips:
-                leg_bad |= self._leg_hits(cx, cy, cz, hip_x, hip_z)
+            hip_x, hip_z = np.stack([hx for hx, _ in hips]), np.stack([hz for _, hz in hips])
+            leg_bad = bad | self._leg_hits(cx, cy, cz, hip_x, hip_z, legs).any(0)
             bad = np.where(leg_bad.all(-1, keepdims=True), bad, leg_bad)
         first = np.argmax(~bad, axis=-1)                                # first good candidate
         first = np.where(bad.all(-1), 0, first)
@@ -511,16 +560,19 @@ class TrotController:
         return out
 
     # ------------------------------------------------------------------ main
-    def __call__(self, qpos: np.ndarray, qvel: np.ndarray) -> np.ndarray:
+    def __call__(self, qpos: np.ndarray, qvel: np.ndarray,
+                 rot: np.ndarray | None = None) -> np.ndarray:
         """One control tick. ``qpos`` (n, 19), ``qvel`` (n, 18) (MuJoCo free-joint layout:
         world position, w-x-y-z quaternion, 12 joints; world linear velocity, body angular
-        velocity, 12 joint velocities). Returns ctrl (n, 12) for position servos: target
+        velocity, 12 joint velocities); ``rot`` (n, 3, 3) ``quat_to_mat`` of the quaternions,
+        where the caller has it already. Returns ctrl (n, 12) for position servos: target
         angle + feed-forward torque / kp (rad). Advances the clock by ``control_dt``."""
         cfg, rb = self.cfg, self.robot
         n, dt = self.n, cfg.control_dt
         pos, quat, q = qpos[:, :3], qpos[:, 3:7], qpos[:, 7:19]
         vel, omega_b = qvel[:, :3], qvel[:, 3:6]
-        rot = quat_to_mat(quat)
+        if rot is None:
+            rot = quat_to_mat(quat)
         rpy = rpy_from_mat(rot)
         yaw = rpy[:, 2]
         omega = np.einsum("nij,nj->ni", rot, omega_b)
@@ -533,31 +585,42 @@ class TrotController:
         stance = (phase < duty) | standing[:, None]
         t_swing = (1.0 - duty) * period                                 # (n, 1) s
         t_stance = duty * period
-        s_swing = np.clip((phase - duty) / (1.0 - duty), 0.0, 1.0)
+        s_swing = clamp((phase - duty) / (1.0 - duty), 0.0, 1.0)
 
         # --- body reference
         z_ground, pitch_ground = self._ground_plane(pos, yaw)
         self.z_ground = z_ground
         self.pitch_ref += 0.2 * (cfg.pitch_gain * pitch_ground - self.pitch_ref)
-        ramp = np.clip(t_gait / 0.5, 0.0, 1.0)
+        ramp = clamp(t_gait / 0.5, 0.0, 1.0)
         guard = self.robot.name in cfg.swing_guard
-        steps = self._steps_near(pos, yaw) if cfg.step_speed > 0 or guard else None
+        steps = None
+        if guard:
+            steps = self._steps_near(pos, yaw)
+        elif cfg.step_speed > 0:  # only robots a cap would slow need the map's verdict
+            cap = min(cfg.step_speed, cfg.step_speed_down or cfg.step_speed)
+            steps = np.zeros(n, dtype=bool)
+            need = self.v_cmd > cap
+            if need.all():
+                steps = self._steps_near(pos, yaw)
+            elif need.any():
+                steps[need] = self._steps_near(pos[need], yaw[need])
         if cfg.step_speed > 0:  # slow down (and step slower) where the map shows steps
             v_cap = np.where(steps,
                              np.minimum(self.v_cmd, cfg.step_speed), self.v_cmd)
             if cfg.step_speed_down > 0:  # slower still down the stairs (falls came there)
                 down = steps & (pitch_ground > cfg.descent_pitch)
                 v_cap = np.where(down, np.minimum(v_cap, cfg.step_speed_down), v_cap)
-            self.v_gait += np.clip(v_cap - self.v_gait, -cfg.accel * dt, cfg.accel * dt)
+            self.v_gait += clamp(v_cap - self.v_gait, -cfg.accel * dt, cfg.accel * dt)
         self.v_ref = np.minimum(self.v_gait, self.v_cmd * ramp)
         v_des = np.zeros((n, 3))
         self.v_int += dt * (self.v_ref - vel[:, 0]) * (~standing) * (self.hold_t == 0.0)
-        self.v_int = np.clip(self.v_int, -cfg.v_int_max, cfg.v_int_max)
+        self.v_int = clamp(self.v_int, -cfg.v_int_max, cfg.v_int_max)
         v_des[:, 0] = self.v_ref + cfg.ki_v * self.v_int
-        v_des[:, 1] = np.clip(cfg.kp_y * (self.y_ref - pos[:, 1]), -0.3, 0.3)
+        v_des[:, 1] = clamp(cfg.kp_y * (self.y_ref - pos[:, 1]), -0.3, 0.3)
         z_des = z_ground + self.body_height
         yaw_err = -yaw
-        rpy_des = np.stack([np.zeros(n), self.pitch_ref, np.zeros(n)], -1)
+        rpy_des = np.zeros((n, 3))
+        rpy_des[:, 1] = self.pitch_ref
         rot_des = rpy_to_mat(rpy_des)
 
         # --- kinematics
@@ -577,29 +640,33 @@ class TrotController:
                      + cfg.k_raibert * (vel[rows, None, :2] - vd_r[:, None, :2]))
             hx = p_r[:, None, 0] + c[:, None] * nom[..., 0] - s[:, None] * nom[..., 1]
             hy = p_r[:, None, 1] + s[:, None] * nom[..., 0] + c[:, None] * nom[..., 1]
-            shift = np.clip(shift, -cfg.max_step, cfg.max_step)
-            tgt_xy = np.stack([hx, hy], -1) + shift
+            shift = clamp(shift, -cfg.max_step, cfg.max_step)
+            ri, li = np.nonzero(lift[rows])   # the lifting feet: (m,) rows index, leg 0-3
+            tgt_xy = np.stack([hx, hy], -1)[ri, li] + shift[ri, 0]       # (m, 2) m world
             hips = ()
-            if cfg.leg_clearance > 0:  # HFE joints at touch-down and at lift-off
-                hips = (self._hips_ahead(p_r, yaw_r, vd_r[:, 0], ts_r[:, 0]),
-                        self._hips_ahead(p_r, yaw_r, vd_r[:, 0], (ts_r + tst_r)[:, 0]))
-            tgt_xy = self._safe_foothold(tgt_xy, hips)
+            if cfg.leg_clearance > 0:  # HFE joints at touch-down and at lift-off (one call)
+                m_r = len(rows)
+                hip_x, hip_z = self._hips_ahead(
+                    np.concatenate([p_r, p_r]), np.concatenate([yaw_r, yaw_r]),
+                    np.concatenate([vd_r[:, 0], vd_r[:, 0]]),
+                    np.concatenate([ts_r[:, 0], (ts_r + tst_r)[:, 0]]))
+                hips = ((hip_x[ri, li], hip_z[ri, li]),
+                        (hip_x[m_r + ri, li], hip_z[m_r + ri, li]))
+            tgt_xy = self._safe_foothold(tgt_xy, hips, li)
             tgt_z = self.height_fn(tgt_xy[..., 0], tgt_xy[..., 1]) + rb.foot_radius
-            start = feet_w[rows]
+            fr = rows[ri]                                                # (m,) robot
+            start = feet_w[fr, li]                                       # (m, 3) m
             # highest terrain along the swing path (+ around it)
             ss = np.linspace(0.0, 1.0, 7)
             px = start[..., None, 0] + (tgt_xy[..., None, 0] - start[..., None, 0]) * ss
             py = start[..., None, 1] + (tgt_xy[..., None, 1] - start[..., None, 1]) * ss
-            hmax = np.maximum(self.height_fn(px + 0.04, py).max(-1),
-                              self.height_fn(px - 0.04, py).max(-1))
+            h_side = self.height_fn(np.stack([px + 0.04, px - 0.04]), np.stack([py, py]))
+            hmax = np.maximum(h_side[0].max(-1), h_side[1].max(-1))
             apex = np.maximum(hmax + rb.foot_radius + cfg.swing_clearance,
                               np.maximum(start[..., 2], tgt_z) + 0.04)
-            lr = lift[rows]
-            m3 = lr[..., None]
-            self.swing_start[rows] = np.where(m3, start, self.swing_start[rows])
-            self.swing_target[rows] = np.where(
-                m3, np.concatenate([tgt_xy, tgt_z[..., None]], -1), self.swing_target[rows])
-            self.swing_apex[rows] = np.where(lr, apex, self.swing_apex[rows])
+            self.swing_start[fr, li] = start
+            self.swing_target[fr, li] = np.concatenate([tgt_xy, tgt_z[..., None]], -1)
+            self.swing_apex[fr, li] = apex
         self.was_stance = stance
         # contact estimate from the height map: stance forces only on feet that touch down
         ground_feet = self.height_fn(feet_w[..., 0], feet_w[..., 1])    # (n, 4) m
@@ -610,11 +677,11 @@ class TrotController:
         lift_done = np.abs(feet_w[..., 0] - self.swing_target[..., 0]) > 0.03
 
         # --- foot targets one tick ahead (world), then into the desired body frame
-        s_next = np.clip(s_swing + cfg.lead_ticks * dt / t_swing, 0.0, 1.0)
+        s_next = clamp(s_swing + cfg.lead_ticks * dt / t_swing, 0.0, 1.0)
         # the target and, half a tick either side, the points of the velocity feed-forward
         swing_w, sw_plus, sw_minus = self._swing_at(np.stack(
-            [s_next, np.clip(s_next + 0.5 * dt / t_swing, 0.0, 1.0),
-             np.clip(s_next - 0.5 * dt / t_swing, 0.0, 1.0)]))
+            [s_next, clamp(s_next + 0.5 * dt / t_swing, 0.0, 1.0),
+             clamp(s_next - 0.5 * dt / t_swing, 0.0, 1.0)]))
         riser = self.robot.name in cfg.riser_guard
         if riser or cfg.hold_max > 0:  # step edges between the swing feet and their references
             look = ~stance if cfg.hold_max > 0 else ~stance & (np.arange(4) < 2)
@@ -650,10 +717,10 @@ class TrotController:
         err = rel - feet_b
         jjt = jac_b @ jac_b.swapaxes(-1, -2) + cfg.ik_damping ** 2 * np.eye(3)
         dq = (jac_b.swapaxes(-1, -2) @ np.linalg.solve(jjt, err[..., None]))[..., 0]
-        q_des = q + np.clip(dq, -0.5, 0.5).reshape(n, 12)
+        q_des = q + clamp(dq, -0.5, 0.5).reshape(n, 12)
         if cfg.haa_limit > 0:  # swing legs: abduction targets within +-haa_limit
             q_des[:, 0::3] = np.where(support, q_des[:, 0::3],
-                                      np.clip(q_des[:, 0::3], -cfg.haa_limit, cfg.haa_limit))
+                                      clamp(q_des[:, 0::3], -cfg.haa_limit, cfg.haa_limit))
 
         # --- stance force distribution
         acc = np.zeros((n, 3))
@@ -663,7 +730,7 @@ class TrotController:
         att_err = rpy_des - rpy
         att_err[:, 2] = yaw_err
         att_err = (att_err + np.pi) % (2 * np.pi) - np.pi
-        self.att_int = np.clip(self.att_int + dt * att_err * (~standing[:, None]), -0.2, 0.2)
+        self.att_int = clamp(self.att_int + dt * att_err * (~standing[:, None]), -0.2, 0.2)
         alpha = cfg.kp_att * (att_err + cfg.ki_att * self.att_int) - cfg.kd_att * omega
         force = self.mass[:, None] * (acc + np.array([0.0, 0.0, GRAVITY]))
         torque = alpha * np.asarray(cfg.inertia)
@@ -674,8 +741,12 @@ class TrotController:
         else:
             a_mat = np.concatenate([np.tile(np.eye(3), (n, 4, 1, 1)), _skew(r)], -2)
             a_mat = a_mat * support[..., None, None]                     # (n, 4, 6, 3)
+            am = None
+            if cfg.torque_weight > 0:  # a M, M block-diagonal per leg
+                am = a_mat @ torque_metric_inverse(jac_w, cfg.torque_weight, self._leg_scale)
+                am = am.transpose(0, 2, 1, 3).reshape(n, 6, 12)
             a_mat = a_mat.transpose(0, 2, 1, 3).reshape(n, 6, 12)
-            f = _min_norm(a_mat, wrench, cfg.force_reg).reshape(n, 4, 3)
+            f = _min_norm(a_mat, wrench, cfg.force_reg, am).reshape(n, 4, 3)
         fz = np.maximum(f[..., 2], 0.0)
         fxy = f[..., :2]
         lim = cfg.friction * fz
@@ -683,7 +754,7 @@ class TrotController:
         fxy = fxy * np.minimum(1.0, lim / np.maximum(norm, 1e-9))[..., None]
         f = np.concatenate([fxy, fz[..., None]], -1) * support[..., None]
         tau = -np.einsum("nkij,nki->nkj", jac_w, f).reshape(n, 12) * cfg.stance_ff
-        tau = np.clip(tau, -rb.torque_limit, rb.torque_limit)
+        tau = clamp(tau, -rb.torque_limit, rb.torque_limit)
 
         # per-joint servo gains: stiff swing legs, compliant stance legs
         swing12 = np.repeat(~support, 3, axis=1)
@@ -695,7 +766,7 @@ class TrotController:
         v_rel = swing_v - vel[:, None, :] - _cross(omega[:, None, :], foot_rel)
         v_rel_b = np.einsum("nji,nkj->nki", rot, v_rel)
         qd_des = (jac_b.swapaxes(-1, -2) @ np.linalg.solve(jjt, v_rel_b[..., None]))[..., 0]
-        qd_des = np.clip(qd_des, -20.0, 20.0).reshape(n, 12) * swing12
+        qd_des = clamp(qd_des, -20.0, 20.0).reshape(n, 12) * swing12
         tau = tau + cfg.vel_ff * (self.kd_joint + rb.joint_damping) * qd_des
         self.t = self.t + dt
         hold = np.zeros(n, dtype=bool)
@@ -711,9 +782,9 @@ class TrotController:
         """Swing-foot world positions (..., n, 4, 3) at swing progress ``s`` (..., n, 4)."""
         cfg = self.cfg
         out = swing_position(self.swing_start, self.swing_target, self.swing_apex,
-                             np.clip(s / cfg.touchdown_frac, 0.0, 1.0), cfg.swing_lift_frac,
+                             clamp(s / cfg.touchdown_frac, 0.0, 1.0), cfg.swing_lift_frac,
                              cfg.swing_descent)
-        out[..., 2] -= cfg.press_depth * np.clip(
+        out[..., 2] -= cfg.press_depth * clamp(
             (s - cfg.touchdown_frac) / max(1.0 - cfg.touchdown_frac, 1e-6), 0.0, 1.0)
         return out
 
@@ -750,7 +821,7 @@ class TrotController:
         blocked = np.isfinite(edge_dist)
         d = ref[..., :2] - feet[..., :2]
         dist = np.linalg.norm(d, axis=-1)
-        allowed = np.clip(edge_dist - 2 * rad - 0.02, 0.0, dist)
+        allowed = clamp(edge_dist - 2 * rad - 0.02, 0.0, dist)
         held = feet[..., :2] + d * (allowed / np.maximum(dist, 1e-9))[..., None]
         out = ref.copy()
         out[..., :2] = np.where(blocked[..., None], held, ref[..., :2])

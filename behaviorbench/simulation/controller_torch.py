@@ -210,13 +210,26 @@ class LegModel:
         return p, jac
 
 
-def _min_norm(a: torch.Tensor, b: torch.Tensor, reg: float) -> torch.Tensor:
-    """Regularised minimum-norm solutions x of a x = b: a (n, r, c), b (n, r) -> (n, c)."""
-    aat = a @ a.transpose(1, 2)
+def _min_norm(a: torch.Tensor, b: torch.Tensor, reg: float,
+              am: torch.Tensor | None = None) -> torch.Tensor:
+    """Regularised minimum-norm solutions x of a x = b: a (n, r, c), b (n, r) -> (n, c);
+    with ``am`` = a @ M, the least x^T M^-1 x (numpy :func:`~.controller._min_norm`)."""
+    am = a if am is None else am
+    aat = am @ a.transpose(1, 2)
     eye = torch.eye(a.shape[1], dtype=a.dtype, device=a.device)
     tr = torch.diagonal(aat, dim1=1, dim2=2).sum(-1)
     lam = torch.linalg.solve(aat + reg * tr[:, None, None] * eye + 1e-9 * eye, b[..., None])
-    return (a.transpose(1, 2) @ lam)[..., 0]
+    return (am.transpose(1, 2) @ lam)[..., 0]
+
+
+def torque_metric_inverse(jac: torch.Tensor, weight: float, leg_length: float
+                          ) -> torch.Tensor:
+    """(n, 4, 3, 3) inverse per-leg force metrics of ``torque_weight`` (numpy
+    :func:`~.controller.torque_metric_inverse`)."""
+    eye = torch.eye(3, dtype=jac.dtype, device=jac.device)
+    w = (1.0 - weight) * eye + weight * (jac @ jac.transpose(-1, -2) / leg_length ** 2
+                                          + 0.01 * eye)
+    return torch.linalg.inv(w)
 
 
 # ----------------------------------------------------------------------------- controller
@@ -249,6 +262,7 @@ class TrotController:
         am = np.zeros(n) if added_mass is None else added_mass
         self.mass = self.robot.total_mass + self._t(am)                  # (n,) kg
         self.legs = LegModel(self.robot, dtype, self.device)
+        self._leg_scale = float(self.legs.leg_length.mean())  # m, l of torque_weight
         nominal = self.robot.default_foot_positions.copy()               # (4, 3) base frame
         nominal[:, 0] += self.cfg.foothold_dx
         nominal[:, 1] = np.sign(nominal[:, 1]) * np.maximum(
@@ -597,8 +611,12 @@ class TrotController:
         else:
             a_mat = torch.cat([self._eye3.expand(n, 4, 3, 3), _skew(r)], -2)
             a_mat = a_mat * support[..., None, None].to(self.dtype)       # (n, 4, 6, 3)
+            am = None
+            if cfg.torque_weight > 0:  # a M, M block-diagonal per leg
+                am = a_mat @ torque_metric_inverse(jac_w, cfg.torque_weight, self._leg_scale)
+                am = am.permute(0, 2, 1, 3).reshape(n, 6, 12)
             a_mat = a_mat.permute(0, 2, 1, 3).reshape(n, 6, 12)
-            f = _min_norm(a_mat, wrench, cfg.force_reg).reshape(n, 4, 3)
+            f = _min_norm(a_mat, wrench, cfg.force_reg, am).reshape(n, 4, 3)
         fz = torch.clamp(f[..., 2], min=0.0)
         fxy = f[..., :2]
         lim = cfg.friction * fz

@@ -233,7 +233,7 @@ def _simulate_chunk(run: RunSpec, indices: Sequence[int], terrain: Terrain | Non
             if not len(ids):  # all failed: nothing left to simulate
                 rec.hold(k + 1)
                 break
-        ctrl[:] = ctl(qp, qv)
+        ctrl[:] = ctl(qp, qv, rot)
         ctl.write_gains(gainprm, biasprm)
         if on_tick is not None:
             on_tick(k, batch, ids)

@@ -315,10 +315,11 @@ class Terrain:
         ``config.vertical_walls``, each cell of a stairs or obstacles sub-terrain is flat at
         its lowest corner's height (vertical walls at the higher samples, where legged_gym's
         trimesh puts them; see :mod:`.terrain_boxes`)."""
-        hs = self.horizontal_scale
+        hs, o = self.config.horizontal_scale, -self.config.border_size  # origin (o, o)
         nx, ny = self.heights.shape
-        fx = np.clip((np.asarray(x, dtype=np.float64) - self.origin[0]) / hs, 0, nx - 1)
-        fy = np.clip((np.asarray(y, dtype=np.float64) - self.origin[1]) / hs, 0, ny - 1)
+        # np.minimum(np.maximum()) is np.clip without its Python layers (called every tick)
+        fx = np.minimum(np.maximum((np.asarray(x, dtype=np.float64) - o) / hs, 0), nx - 1)
+        fy = np.minimum(np.maximum((np.asarray(y, dtype=np.float64) - o) / hs, 0), ny - 1)
         return self.height_at_index(fx, fy)
 
     def height_at_index(self, fx, fy) -> np.ndarray:

@@ -10,13 +10,17 @@ import numpy as np
 import pytest
 
 from behaviorbench.simulation.controller import (
+    GRAVITY,
     ControllerConfig,
     LegModel,
     TrotController,
+    _min_norm,
+    _skew,
     flat_ground,
     quat_to_mat,
     rpy_from_mat,
     rpy_to_mat,
+    torque_metric_inverse,
 )
 from behaviorbench.simulation.gait import gait_phase, swing_position
 from behaviorbench.simulation.robots import ROBOTS, standing_qpos
@@ -156,6 +160,15 @@ def test_guards_take_robot_names(field, bad):
     assert getattr(ControllerConfig(**{field: ()}), field) == ()
 
 
+@pytest.mark.parametrize("bad", [-0.1, 1.5])
+def test_torque_weight_is_a_weight(bad):
+    """torque_weight blends two costs: outside 0-1 (set directly or for one robot) is refused."""
+    with pytest.raises(ValueError, match="torque_weight"):
+        ControllerConfig(torque_weight=bad)
+    with pytest.raises(ValueError, match="robot_overrides|torque_weight"):
+        ControllerConfig(robot_overrides=(("anymal_b", "torque_weight", bad),))
+
+
 def test_hold_max_is_a_wait():
     with pytest.raises(ValueError, match="hold_max"):
         ControllerConfig(hold_max=-0.1)
@@ -168,7 +181,8 @@ def test_hold_max_is_a_wait():
 def test_robot_overrides_apply_to_their_robot_only():
     """``robot_overrides`` entries (robot, FIELD, value) change FIELD for that robot's
     controller only: by default ANYmal B runs a longer stance at every speed (four feet down
-    part of each cycle, from 0.5 to 1.5 m/s) and a smaller speed integral than C; an int field
+    part of each cycle, from 0.5 to 1.5 m/s), a smaller speed integral than C and stance
+    forces weighted by joint torque; an int field
     gets an int; a field set for both robots by hand is what C keeps."""
     cfg = ControllerConfig(duty_slow=0.55, robot_overrides=(("anymal_b", "duty_slow", 0.7),
                                                             ("anymal_b", "step_count", 2.0)))
@@ -187,7 +201,54 @@ def test_robot_overrides_apply_to_their_robot_only():
     np.testing.assert_allclose(TrotController("anymal_b", speeds, config=default).duty, 0.65)
     np.testing.assert_allclose(TrotController("anymal_c", speeds, config=default).duty, 0.5)
     assert default.for_robot("anymal_b").v_int_max < default.for_robot("anymal_c").v_int_max
+    assert (default.for_robot("anymal_b").torque_weight,
+            default.for_robot("anymal_c").torque_weight) == (0.9, 0.0)
     assert ControllerConfig(robot_overrides=()).for_robot("anymal_b").duty_slow == 0.5
+
+
+def test_weighted_min_norm_is_the_constrained_minimiser():
+    """``_min_norm`` with ``am`` = a M meets a x = b and has the least x^T M^-1 x: any step
+    along the null space of a costs more. With M = I it is the plain minimum-norm solution."""
+    rng = np.random.default_rng(3)
+    a, b = rng.normal(size=(5, 6, 12)), rng.normal(size=(5, 6))
+    g = rng.normal(size=(5, 12, 12))
+    m = g @ g.transpose(0, 2, 1) + 0.5 * np.eye(12)                 # symmetric positive definite
+    x = _min_norm(a, b, 0.0, a @ m)
+    np.testing.assert_allclose(np.einsum("nrc,nc->nr", a, x), b, atol=1e-6)
+    cost = np.einsum("nc,ncd,nd->n", x, np.linalg.inv(m), x)
+    null = np.linalg.svd(a)[2][:, 6:]                                # (5, 6, 12) null-space rows
+    for k in range(6):
+        for eps in (1e-2, -1e-2):
+            y = x + eps * null[:, k]
+            assert (np.einsum("nc,ncd,nd->n", y, np.linalg.inv(m), y) > cost).all()
+    np.testing.assert_array_equal(_min_norm(a, b, 0.01, a), _min_norm(a, b, 0.01))
+
+
+def test_torque_weight_unloads_a_folded_leg():
+    """ANYmal B standing, one front leg folded (hip and knee bent 1.6x the standing pose), the
+    body's weight shared by four feet: with ``torque_weight`` the folded leg carries less of the
+    vertical load, and the joint torques summed over the legs are smaller, than with the force
+    norm alone; the weight 0 metric is the identity."""
+    robot = ROBOTS["anymal_b"]
+    legs = LegModel(robot)
+    q = robot.default_joint_pos.copy()
+    q[1:3] *= 1.6                                                    # LF: HFE, KFE
+    feet, jac = legs.fk_jac(q[None])                                 # base level: base = world
+    a4 = np.concatenate([np.tile(np.eye(3), (1, 4, 1, 1)), _skew(feet)], -2)  # (1, 4, 6, 3)
+    a = a4.transpose(0, 2, 1, 3).reshape(1, 6, 12)
+    wrench = np.array([[0.0, 0.0, robot.total_mass * GRAVITY, 0.0, 0.0, 0.0]])
+    l = float(legs.leg_length.mean())
+    np.testing.assert_allclose(torque_metric_inverse(jac, 0.0, l), np.broadcast_to(
+        np.eye(3), (1, 4, 3, 3)))
+    shares, torques = [], []
+    for w in (0.0, 0.5, 1.0):
+        am = None if w == 0 else (a4 @ torque_metric_inverse(jac, w, l)).transpose(
+            0, 2, 1, 3).reshape(1, 6, 12)
+        f = _min_norm(a, wrench, 0.01, am).reshape(4, 3)
+        shares.append(f[0, 2] / f[:, 2].sum())
+        torques.append((np.einsum("kij,ki->kj", jac[0], f) ** 2).sum())
+    assert shares[0] > shares[1] > shares[2], shares
+    assert torques[0] > torques[1] > torques[2], torques
 
 
 @pytest.mark.parametrize("bad", [
@@ -274,6 +335,33 @@ def test_step_speed_down_caps_descents_only():
     assert ControllerConfig().for_robot("anymal_c").step_speed_down == 0.35
 
 
+def test_stairs_search_skips_robots_under_the_cap():
+    """The map's stairs search only runs for robots whose command the cap would lower (B: above
+    ``step_speed``): on stairs, a batch of commands 0.4 and 1.2 m/s searches for the 1.2 robot
+    only, and each robot's outputs and speed match those of a controller of its own."""
+    calls = []
+
+    class Counting(TrotController):
+        def _steps_near(self, pos, yaw):
+            calls.append(len(pos))
+            return super()._steps_near(pos, yaw)
+
+    cmds = np.array([0.4, 1.2])
+    qpos = np.tile(standing_qpos("anymal_b"), (2, 1))
+    qpos[:, 0] = 1.8
+    qpos[:, 2] += _stairs(qpos[:, 0], 0.0)
+    both = Counting("anymal_b", cmds, height_fn=_stairs)
+    alone = [TrotController("anymal_b", cmds[i:i + 1], height_fn=_stairs) for i in range(2)]
+    for c in (both, *alone):
+        c.reset(qpos[:len(c.v_cmd)])
+    for _ in range(60):
+        u = both(qpos, np.zeros((2, 18)))
+        for i, c in enumerate(alone):
+            np.testing.assert_array_equal(u[i], c(qpos[i:i + 1], np.zeros((1, 18)))[0])
+    assert set(calls) == {1}
+    np.testing.assert_allclose(both.v_gait, [0.4, 0.5])               # 1.2 capped on stairs
+
+
 def _riser(x, y):
     """A 0.14 m step up at x = 0.1 m (stairs up, the riser ahead of a hind foot)."""
     return np.where(np.asarray(x) > 0.1, 0.14, 0.0) + 0.0 * np.asarray(y)
@@ -324,6 +412,29 @@ def test_leg_clearance_moves_hind_feet_away_from_a_riser():
         assert not ctl._leg_hits(with_legs[..., 0, None], with_legs[..., 1, None],
                                  np.full((1, 4, 1), robot.foot_radius), hip_x, hip_z).any()
     np.testing.assert_allclose(with_legs[0, :2], edge_only[0, :2])      # front legs unchanged
+
+
+def test_per_foot_foothold_search_matches_the_per_robot_form():
+    """The controller searches footholds only for the feet lifting this tick (``legs``): on
+    stairs, with hips, each foot's result is bit-identical to its row of the (n, 4) form, and
+    the search moves some of them (so the comparison is not of untouched inputs)."""
+    robot = ROBOTS["anymal_b"]
+    ctl = TrotController(robot, np.ones(6), height_fn=_stairs)
+    rng = np.random.default_rng(5)
+    xy = np.stack([rng.uniform(-0.5, 3.0, (6, 4)), rng.uniform(-0.3, 0.3, (6, 4))], -1)
+    z_hip = robot.nominal_base_height + _stairs(xy[..., 0], 0.0)
+    hips = ((xy[..., 0] + 0.15, z_hip), (xy[..., 0] - 0.1, z_hip - 0.05))
+    whole = ctl._safe_foothold(xy, hips)
+    ri, li = np.nonzero(rng.random((6, 4)) < 0.6)
+    feet = ctl._safe_foothold(xy[ri, li], tuple((hx[ri, li], hz[ri, li]) for hx, hz in hips),
+                              li)
+    np.testing.assert_array_equal(feet, whole[ri, li])
+    assert (whole != xy).any()
+    np.testing.assert_array_equal(
+        ctl._leg_hits(xy[ri, li, 0, None], xy[ri, li, 1, None], np.zeros((len(ri), 1)),
+                      hips[0][0][ri, li], hips[0][1][ri, li], li),
+        ctl._leg_hits(xy[..., 0, None], xy[..., 1, None], np.zeros((6, 4, 1)),
+                      *hips[0])[ri, li])
 
 
 def test_swing_haa_targets_stay_within_the_limit():
@@ -448,9 +559,9 @@ def _walk_stairs(robot: str, kind: str, length: float, episode_s: float,
                   seed=500, max_init_terrain_level=0, spawn_jitter=0.5, controller=cfg)
 
     class Recording(TrotController):
-        def __call__(self, qpos, qvel):
+        def __call__(self, qpos, qvel, rot=None):
             was = self.was_stance.copy()
-            u = super().__call__(qpos, qvel)
+            u = super().__call__(qpos, qvel, rot)
             feet = qpos[:, None, :3] + np.einsum("nij,nkj->nki", quat_to_mat(qpos[:, 3:7]),
                                                  self.legs.fk_jac(qpos[:, 7:19])[0])
             on_touchdown(self, feet, self.was_stance & ~was)

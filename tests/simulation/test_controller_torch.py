@@ -471,7 +471,7 @@ DOWN = 6.0  # m, x on the stairs down from that plateau (ground-plane pitch 0.6 
     (dict(period_slope=0.3), PLATEAU), (dict(haa_limit=0.05), PLATEAU),
     (dict(inertia=(1.0, 2.5, 2.5)), PLATEAU), (dict(step_count=3), PLATEAU),
     (dict(v_int_max=0.02), PLATEAU), (dict(robot_overrides=(("anymal_c", "kp_z", 90.0),)), PLATEAU),
-    (dict(swing_descent=0.62), PLATEAU),
+    (dict(swing_descent=0.62), PLATEAU), (dict(torque_weight=0.5), PLATEAU),
     (dict(riser_guard=("anymal_c",)), PIT), (dict(hold_max=0.2), PIT),
     (dict(step_speed_down=0.2, robot_overrides=()), DOWN),
 ], ids=lambda c: "+".join(c) if isinstance(c, dict) else "")
