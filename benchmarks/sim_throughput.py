@@ -239,6 +239,11 @@ def main(argv=None) -> None:
     print(f"replay reproduces the loop's states bit for bit: {'yes' if reproduced else 'NO'}")
     print(f"whole loop / raw physics, replay   = {med[loop] / med[replay]:.2f} wall, "
           f"{med_cpu[loop] / med_cpu[replay]:.2f} CPU (target >= 0.75)")
+    # each repeat measures replay and loop back to back: their ratio cancels the slow drift of
+    # a shared machine's speed that the medians of the two rows keep
+    paired = np.array(rows[loop]) / np.array(rows[replay])
+    print(f"whole loop / raw physics, replay, paired by repeat = {np.median(paired):.2f} median "
+          f"({paired.min():.2f}-{paired.max():.2f} over {len(paired)} repeats)")
     print(f"whole loop / raw physics, standing = {med[loop] / med[stand]:.2f} wall, "
           f"{med_cpu[loop] / med_cpu[stand]:.2f} CPU")
     if a.stop_failed:
