@@ -76,10 +76,12 @@ class ControllerConfig:
     swing_lift_frac: float = 0.1      # fraction of the swing spent lifting before moving forward
     swing_descent: float = 0.5        # fraction of the swing (to touch-down) at which the foot
                                       # leaves its apex, 0.5-1 (later: a shorter, steeper descent)
-    swing_guard: tuple[str, ...] = ("anymal_c",)  # robots whose swing feet are held above an
-                                      # edge until past it (helps C on stairs, hurts B, whose
-                                      # late touch-downs load a single leg: docs/simulation-
-                                      # controller.md); FIELD=anymal_b,anymal_c or empty on CLIs
+    swing_guard: tuple[str, ...] = ("anymal_b", "anymal_c")  # robots whose swing feet are
+                                      # held above an edge until past it, on stairs (both: B's
+                                      # falls going down stairs went with it, since B's longer
+                                      # stance and torque-sparing forces carry its later
+                                      # touch-downs: docs/simulation-controller.md);
+                                      # FIELD=anymal_b,anymal_c or empty on CLIs
     guard_clearance: float = 0.02     # m, a guarded swing foot stays this far above the edge
     riser_guard: tuple[str, ...] = ("anymal_b",)  # robots whose front swing feet, while below a
                                       # step edge between them and their reference, are held

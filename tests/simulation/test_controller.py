@@ -203,6 +203,7 @@ def test_robot_overrides_apply_to_their_robot_only():
     assert default.for_robot("anymal_b").v_int_max < default.for_robot("anymal_c").v_int_max
     assert (default.for_robot("anymal_b").torque_weight,
             default.for_robot("anymal_c").torque_weight) == (0.9, 0.0)
+    assert set(default.swing_guard) == {"anymal_b", "anymal_c"}  # both, on stairs
     assert ControllerConfig(robot_overrides=()).for_robot("anymal_b").duty_slow == 0.5
 
 
@@ -336,7 +337,8 @@ def test_step_speed_down_caps_descents_only():
 
 
 def test_stairs_search_skips_robots_under_the_cap():
-    """The map's stairs search only runs for robots whose command the cap would lower (B: above
+    """Without the swing guard (which needs the map's verdict for every robot), the map's
+    stairs search only runs for robots whose command the cap would lower (above
     ``step_speed``): on stairs, a batch of commands 0.4 and 1.2 m/s searches for the 1.2 robot
     only, and each robot's outputs and speed match those of a controller of its own."""
     calls = []
@@ -350,8 +352,10 @@ def test_stairs_search_skips_robots_under_the_cap():
     qpos = np.tile(standing_qpos("anymal_b"), (2, 1))
     qpos[:, 0] = 1.8
     qpos[:, 2] += _stairs(qpos[:, 0], 0.0)
-    both = Counting("anymal_b", cmds, height_fn=_stairs)
-    alone = [TrotController("anymal_b", cmds[i:i + 1], height_fn=_stairs) for i in range(2)]
+    cfg = ControllerConfig(swing_guard=())
+    both = Counting("anymal_b", cmds, height_fn=_stairs, config=cfg)
+    alone = [TrotController("anymal_b", cmds[i:i + 1], height_fn=_stairs, config=cfg)
+             for i in range(2)]
     for c in (both, *alone):
         c.reset(qpos[:len(c.v_cmd)])
     for _ in range(60):
