@@ -45,6 +45,7 @@ import mujoco
 import mujoco.batch
 import numpy as np
 
+from behaviorbench.simulation import height_sampling
 from behaviorbench.simulation.rollout import (
     DECIMATION,
     RunSpec,
@@ -171,6 +172,16 @@ def whole_loop(run: RunSpec, workers: int = 1, **kw) -> tuple[float, float]:
     return steps / (time.perf_counter() - t0), steps / (time.process_time() - c0)
 
 
+def whole_loop_numpy_heights(run: RunSpec) -> tuple[float, float]:
+    """:func:`whole_loop` with the terrain sampled by numpy instead of the numba kernel."""
+    before = height_sampling.USE_NUMBA
+    height_sampling.USE_NUMBA = False
+    try:
+        return whole_loop(run)
+    finally:
+        height_sampling.USE_NUMBA = before
+
+
 def _warm_worker(run: RunSpec, barrier) -> None:
     """Pool initializer: what a dataset worker has done before its second shard (imports,
     the run's terrain and scene built and cached, one short rollout), then wait for the
@@ -217,12 +228,15 @@ def main(argv=None) -> None:
                          "loop, so the states drift from the loop's; figures are indicative)")
     ap.add_argument("--stop-failed", action="store_true",
                     help="also time the loop that stops stepping failed robots")
+    ap.add_argument("--numpy-heights", action="store_true",
+                    help="also time the loop with the terrain sampled by numpy, not numba")
     a = ap.parse_args(argv)
     run = RunSpec(robot=a.robot, command_vel=1.0, n_robots=a.robots, episode_s=a.seconds,
                   terrain=TerrainConfig.small(), seed=0)
     run2 = RunSpec(robot=a.robot, command_vel=1.0, n_robots=2 * a.robots, episode_s=a.seconds,
                    terrain=TerrainConfig.small(), seed=0)
-    print(f"start: {_load()} on {os.cpu_count()} CPUs")
+    print(f"start: {_load()} on {os.cpu_count()} CPUs; terrain sampled by "
+          f"{'numba' if height_sampling.USE_NUMBA else 'numpy'}")
     whole_loop(RunSpec(robot=a.robot, n_robots=2, episode_s=0.2, terrain=run.terrain))  # warm
     trace = record_trace(run)
     trace_sf = record_trace(run, stop_failed=True) if a.stop_failed else None
@@ -238,6 +252,9 @@ def main(argv=None) -> None:
                               "whole loop, 2n robots, 2 threads",
                               "whole loop, 2n robots, 2 processes",
                               "whole loop, 2n robots, 2 warm processes")
+    np_loop = "whole loop, numpy height sampling"
+    if a.numpy_heights:
+        rows[np_loop], cpu[np_loop] = [], []
     if not a.skip_workers:
         rows.update({w1: [], w1b: [], w2t: [], w2p: [], w2w: []})
 
@@ -253,6 +270,8 @@ def main(argv=None) -> None:
         add(replay, res)
         reproduced &= res[2]
         add(loop, whole_loop(run))
+        if a.numpy_heights:
+            add(np_loop, whole_loop_numpy_heights(run))
         if a.stop_failed:
             res = raw_physics_replay(run, trace_sf)
             add("raw physics, replay, stop_failed", res)
@@ -285,6 +304,10 @@ def main(argv=None) -> None:
     paired = np.array(rows[loop]) / np.array(rows[replay])
     print(f"whole loop / raw physics, replay, paired by repeat = {np.median(paired):.2f} median "
           f"({paired.min():.2f}-{paired.max():.2f} over {len(paired)} repeats)")
+    if a.numpy_heights:
+        pn = np.array(rows[np_loop]) / np.array(rows[replay])
+        print(f"whole loop, numpy height sampling / raw physics, replay, paired = "
+              f"{np.median(pn):.2f} ({pn.min():.2f}-{pn.max():.2f})")
     print(f"whole loop / raw physics, standing = {med[loop] / med[stand]:.2f} wall, "
           f"{med_cpu[loop] / med_cpu[stand]:.2f} CPU")
     if a.stop_failed:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from behaviorbench.simulation.height_sampling import bilinear_numpy, sample_heights
 from behaviorbench.simulation.labels import (
     FLAT_SLOPE_THRESHOLD,
     LABEL_NAMES,
@@ -310,56 +311,22 @@ class Terrain:
         return r.astype(np.int64), k.astype(np.int64)
 
     def height_at(self, x, y) -> np.ndarray:
-        """Terrain height (m, float64) at world points ``x``, ``y`` (equal shapes, m); points
-        outside the field are clamped to its edge. Bilinear between samples; with
+        """Terrain height (m, float64) at world points ``x``, ``y`` (broadcastable shapes, m);
+        points outside the field are clamped to its edge. Bilinear between samples; with
         ``config.vertical_walls``, each cell of a stairs or obstacles sub-terrain is flat at
         its lowest corner's height (vertical walls at the higher samples, where legged_gym's
-        trimesh puts them; see :mod:`.terrain_boxes`)."""
-        hs, o = self.config.horizontal_scale, -self.config.border_size  # origin (o, o)
+        trimesh puts them; see :mod:`.terrain_boxes`). Compiled where numba is installed
+        (:mod:`.height_sampling`; the same bits as numpy)."""
         nx, ny = self.heights.shape
-        # np.minimum(np.maximum()) is np.clip without its Python layers (called every tick)
-        fx = np.minimum(np.maximum((np.asarray(x, dtype=np.float64) - o) / hs, 0), nx - 1)
-        fy = np.minimum(np.maximum((np.asarray(y, dtype=np.float64) - o) / hs, 0), ny - 1)
-        return self.height_at_index(fx, fy)
+        return sample_heights(self._flat_heights, self._flat_walls, nx, ny,
+                              -self.config.border_size, self.config.horizontal_scale, x, y)
 
     def height_at_index(self, fx, fy) -> np.ndarray:
         """:meth:`height_at` at fractional sample indices ``fx``, ``fy`` (float64 arrays of
         equal shapes, within [0, nx - 1] x [0, ny - 1])."""
         nx, ny = self.heights.shape
-        fx, fy = np.asarray(fx, dtype=np.float64), np.asarray(fy, dtype=np.float64)
-        i0 = np.minimum(fx.astype(np.int64), nx - 2)   # floor (indices are >= 0)
-        j0 = np.minimum(fy.astype(np.int64), ny - 2)
-        tx, ty = fx - i0, fy - j0
-        h = self._flat_heights
-        k = i0 * ny + j0                               # flat index of corner [i0, j0]
-        c00 = h.take(k)
-        k += ny
-        c10 = h.take(k)
-        k += 1
-        c11 = h.take(k)
-        k -= ny
-        c01 = h.take(k)
-        ux, uy = 1 - tx, 1 - ty
-        # (1 - tx)(1 - ty) c00 + tx (1 - ty) c10 + (1 - tx) ty c01 + tx ty c11, in that order
-        z = ux * uy
-        z *= c00
-        w = tx * uy
-        w *= c10
-        z += w
-        w = ux * ty
-        w *= c01
-        z += w
-        w = tx * ty
-        w *= c11
-        z += w
-        if self._flat_walls is None:
-            return z
-        k -= i0 + 1                                    # flat index of cell [i0, j0]
-        wall = self._flat_walls.take(k)
-        if not wall.any():
-            return z
-        lo = np.minimum(np.minimum(c00, c10), np.minimum(c01, c11))
-        return np.where(wall, lo, z)
+        return bilinear_numpy(self._flat_heights, self._flat_walls, nx, ny,
+                              np.asarray(fx, dtype=np.float64), np.asarray(fy, dtype=np.float64))
 
     def wall_regions(self) -> list[tuple[int, int]]:
         """(ix, iy) first samples of the sub-terrains built with vertical walls (empty unless
