@@ -36,6 +36,7 @@ import dataclasses
 import time
 from concurrent.futures import ProcessPoolExecutor
 
+import mujoco
 import numpy as np
 
 from behaviorbench.simulation.controller import ControllerConfig
@@ -180,7 +181,8 @@ def main(argv=None) -> None:
           f"added mass U[-5, 5] kg, {a.sub:g} m sub-terrains, "
           f"{'height-field ramps' if a.ramps else 'vertical walls'}, "
           f"{a.layouts} terrain layout(s) per cell from seed {a.seed} "
-          f"({time.time() - t0:.0f} s){' ' + ' '.join(a.set) if a.set else ''}")
+          f"({time.time() - t0:.0f} s){' ' + ' '.join(a.set) if a.set else ''}; "
+          f"MuJoCo {mujoco.__version__}")
     print(f"{'robot':10s} {'terrain':16s} {'diff':>5s} {'n':>4s} {'success':>8s} "
           f"{'crossed':>8s} {'v/cmd':>6s} {'falls':>6s}")
     flat = {}

@@ -236,7 +236,7 @@ def main(argv=None) -> None:
     run2 = RunSpec(robot=a.robot, command_vel=1.0, n_robots=2 * a.robots, episode_s=a.seconds,
                    terrain=TerrainConfig.small(), seed=0)
     print(f"start: {_load()} on {os.cpu_count()} CPUs; terrain sampled by "
-          f"{'numba' if height_sampling.USE_NUMBA else 'numpy'}")
+          f"{'numba' if height_sampling.USE_NUMBA else 'numpy'}; MuJoCo {mujoco.__version__}")
     whole_loop(RunSpec(robot=a.robot, n_robots=2, episode_s=0.2, terrain=run.terrain))  # warm
     trace = record_trace(run)
     trace_sf = record_trace(run, stop_failed=True) if a.stop_failed else None

@@ -100,6 +100,42 @@ def controller_record() -> dict:
     return _jsonable(asdict(ControllerConfig()))
 
 
+# packages whose versions decide a trajectory's bits, per backend (the physics engine first):
+# the same seed and config give the same store only with the same versions of these
+SIMULATOR_PACKAGES: dict[str, tuple[str, ...]] = {
+    "mujoco": ("mujoco", "numpy", "numba"),
+    "mujoco-warp": ("mujoco", "mujoco-warp", "warp-lang", "torch", "numpy"),
+    "isaacgym": ("isaacgym", "torch", "numpy"),
+}
+
+
+def simulator_record(backend: str) -> dict:
+    """Versions of the packages that decide the trajectories' bits for ``backend`` (stored in
+    a store's ``simulator`` root attribute): physics engines change contacts between releases
+    (MuJoCo 4.0.0 and 4.0.1 give different falls on hard stairs), so a store says which it was
+    made with. A package that is not installed is recorded as None."""
+    from importlib import metadata
+
+    record = {}
+    for name in SIMULATOR_PACKAGES.get(backend, ("mujoco", "numpy")):
+        try:
+            record[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            record[name] = None
+    return record
+
+
+def _check_simulator(out: Path, attrs: dict, backend: str) -> None:
+    """Refuse to resume a store begun with other physics versions (recorded since 0.1)."""
+    recorded, current = attrs.get("simulator"), simulator_record(backend)
+    if recorded is not None and recorded != current:
+        diff = ", ".join(f"{k} {recorded.get(k)} -> {current.get(k)}" for k in current
+                         if recorded.get(k) != current.get(k))
+        raise ConfigError(f"{out} was started with other simulator versions ({diff}); "
+                          f"resuming would mix physics: use --overwrite, or install the "
+                          f"recorded versions")
+
+
 def preflight(out: Path, cfg: GenerationConfig, *, resume: bool, overwrite: bool) -> str:
     """Check the target before anything is written. Returns "new", "resume" or "complete".
 
@@ -130,6 +166,7 @@ def preflight(out: Path, cfg: GenerationConfig, *, resume: bool, overwrite: bool
             raise ConfigError(f"{out} was started by another version of the locomotion "
                               f"controller ({diff or 'not recorded'}); resuming would mix "
                               f"gaits: use --overwrite")
+        _check_simulator(out, attrs, cfg.backend)
         _check_writable(out)
         if attrs.get("status") == store.STATUS_COMPLETE:
             return "complete"
@@ -199,7 +236,8 @@ def generate(out: str | os.PathLike, cfg: GenerationConfig, *, workers: int = 1,
     if state == "new":
         if out.exists():
             shutil.rmtree(out)
-        store.create_root(out, conf, {"controller": controller_record()})
+        store.create_root(out, conf, {"controller": controller_record(),
+                                      "simulator": simulator_record(cfg.backend)})
         store.create_staging(out, cfg.n_attempted, cfg.n_frames, cfg.shard_size)
     else:
         store.clean_partial_files(store.staging_path(out))
@@ -220,4 +258,5 @@ def generate(out: str | os.PathLike, cfg: GenerationConfig, *, workers: int = 1,
         if progress:
             progress(done, total, sim_s)
     return store.finalize(out, conf, keep_failures=cfg.keep_failures, layout=layout,
-                          extra_attrs={"controller": controller_record()})
+                          extra_attrs={"controller": controller_record(),
+                                       "simulator": simulator_record(cfg.backend)})

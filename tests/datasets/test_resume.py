@@ -9,10 +9,12 @@ import subprocess
 import sys
 import time
 
+import mujoco
+import numpy as np
 import pytest
 
 from behaviorbench.datasets import ConfigError, load_terrain_dataset, store
-from behaviorbench.datasets.generate import controller_record, generate
+from behaviorbench.datasets.generate import controller_record, generate, simulator_record
 from behaviorbench.datasets.loader import DatasetError
 from tests.conftest import REPO_ROOT
 from tests.datasets.helpers import synth_config, tree_bytes
@@ -104,3 +106,19 @@ def test_resume_refuses_a_store_from_another_controller(tmp_path, record):
         generate(out, cfg, resume=True)
     generate(out, cfg, overwrite=True)                                  # replaced, recorded
     assert store.read_root_attrs(out)["controller"] == controller_record()
+
+
+def test_resume_refuses_a_store_from_other_physics_versions(tmp_path):
+    """A store begun with another MuJoCo release is not resumed (contacts, and so falls,
+    differ between releases); the record names the versions."""
+    cfg = synth_config()
+    out = tmp_path / "s"
+    current = simulator_record(cfg.backend)
+    assert current["mujoco"] == mujoco.__version__ and current["numpy"] == np.__version__
+    store.create_root(out, cfg.to_dict(), {"controller": controller_record(),
+                                           "simulator": {**current, "mujoco": "0.0.1"}})
+    store.create_staging(out, cfg.n_attempted, cfg.n_frames, cfg.shard_size)
+    with pytest.raises(ConfigError, match=f"mujoco 0.0.1 -> {mujoco.__version__}"):
+        generate(out, cfg, resume=True)
+    generate(out, cfg, overwrite=True)
+    assert store.read_root_attrs(out)["simulator"] == current
