@@ -101,9 +101,10 @@ def controller_record() -> dict:
 
 
 # packages whose versions decide a trajectory's bits, per backend (the physics engine first):
-# the same seed and config give the same store only with the same versions of these
+# the same seed and config give the same store only with the same versions of these (numba is
+# not one: its height sampling gives numpy's bits, tests/simulation/test_height_sampling.py)
 SIMULATOR_PACKAGES: dict[str, tuple[str, ...]] = {
-    "mujoco": ("mujoco", "numpy", "numba"),
+    "mujoco": ("mujoco", "numpy"),
     "mujoco-warp": ("mujoco", "mujoco-warp", "warp-lang", "torch", "numpy"),
     "isaacgym": ("isaacgym", "torch", "numpy"),
 }
@@ -126,7 +127,8 @@ def simulator_record(backend: str) -> dict:
 
 
 def _check_simulator(out: Path, attrs: dict, backend: str) -> None:
-    """Refuse to resume a store begun with other physics versions (recorded since 0.1)."""
+    """Refuse to resume a store begun with other simulator versions (a store without the
+    record, written before it existed, is not checked)."""
     recorded, current = attrs.get("simulator"), simulator_record(backend)
     if recorded is not None and recorded != current:
         diff = ", ".join(f"{k} {recorded.get(k)} -> {current.get(k)}" for k in current
