@@ -9,6 +9,10 @@ reassociation): their results are equal bit for bit, which ``tests/simulation/
 test_height_sampling.py`` checks. Without numba installed, :func:`sample_heights` falls back
 to numpy.
 
+The kernel compiles on its first call in a new install (about 0.4 s) and is cached like
+bytecode, in ``__pycache__`` beside this module (or where ``NUMBA_CACHE_DIR`` points), so
+later processes, the generator's pool workers included, load it instead.
+
 The map: ``flat_heights`` (nx * ny,) float64 m, sample ``[ix, iy]`` at flat index ``ix * ny +
 iy`` and world ``(origin + ix * hs, origin + iy * hs)``; ``flat_walls`` (``(nx - 1) * (ny - 1)``,)
 bool or None: cells that are flat at their lowest corner (vertical walls), cell ``[i, j]`` at
