@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import socket
 
 import numpy as np
@@ -34,7 +35,7 @@ def _build():
 
 def _ddp_worker(rank: int, world: int, port: int, out_path: str) -> None:
     dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank,
-                            world_size=world)
+                            world_size=world, timeout=datetime.timedelta(seconds=120))
     try:
         model, data = _build()
         trainer = model.make_trainer(data)
@@ -42,6 +43,10 @@ def _ddp_worker(rank: int, world: int, port: int, out_path: str) -> None:
         metrics = trainer.backward(torch.arange(4))
         if rank == 0:
             torch.save({"grads": _gradients(trainer), "metrics": metrics}, out_path)
+        # both ranks done before either tears the group down: a rank that exits while the
+        # other (rank 0 hosts the TCP store) is still busy can abort in gloo's teardown
+        # ("terminate called without an active exception", seen once in CI under load)
+        dist.barrier()
     finally:
         dist.destroy_process_group()
 
