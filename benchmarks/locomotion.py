@@ -13,10 +13,12 @@ plus 2 s. A cell's robots walk one terrain layout (``--seed``) unless
 ``--layouts K`` spreads them over K layouts (seeds SEED..SEED+K-1): on obstacles and stairs the
 success rate depends on the layout (docs/simulation-controller.md).
 
-Columns: success = no fall for the whole episode (base below 0.22 m above ground or tilt above
-1 rad); crossed = success and the base reached the last flat sub-terrain (a robot that stands
-stuck at a stair riser has success but not crossed); v/cmd = mean forward velocity after the
-first second / command, over successful robots; falls = failed robots.
+Columns: success = no failure for the whole episode: no fall (base below 0.22 m above ground
+or tilt above 1 rad, or leaving the grid) and no stall (forward progress over some 10 s window
+below a quarter of the command's, ``simulation/progress.py``); crossed = success and the base
+reached the last flat sub-terrain; v/cmd = mean forward velocity after the first second /
+command, over successful robots; falls = robots that fell (or left the grid); stalled =
+robots that did not fall but stalled.
 Baseline in the same run: the same controller on flat ground (first row of each robot).
 
 Usage::
@@ -40,6 +42,7 @@ import mujoco
 import numpy as np
 
 from behaviorbench.simulation.controller import ControllerConfig
+from behaviorbench.simulation.progress import STALLED
 from behaviorbench.simulation.rollout import RunSpec, simulate
 from behaviorbench.simulation.terrain import WALL_KINDS, TerrainConfig, build_terrain
 
@@ -66,7 +69,7 @@ def run_cell(args) -> dict:
     robot, kind, difficulty, seeds, seed, sub, walls, controller, layouts = args
     robot_cfg = controller.for_robot(robot)               # step_speed, step_count of this robot
     x_end = 2 * sub                                       # m: start of the last flat row
-    success, ratio, crossed = [], [], []
+    success, ratio, crossed, reason = [], [], [], []
     # s: flat approach and exit at the command, the KIND sub-terrain at the step speed on the
     # cells the step detection sees
     slowed = kind.startswith("pyramid_stairs") if robot_cfg.step_count > 1 else \
@@ -92,12 +95,15 @@ def run_cell(args) -> dict:
         k1 = int(np.searchsorted(t, 1.0))
         vel = (b.base_pos[:, -1, 0] - b.base_pos[:, k1, 0]) / (t[-1] - t[k1])
         success.append(b.success)
+        reason.append(b.failure_reason)
         crossed.append(b.success & (b.base_pos[:, -1, 0] > x_end))
         ratio.append(vel / v)
     success, ratio = np.concatenate(success), np.concatenate(ratio)
-    crossed = np.concatenate(crossed)
+    crossed, reason = np.concatenate(crossed), np.concatenate(reason)
+    stalled = reason == STALLED
     return dict(robot=robot, kind=kind, difficulty=difficulty, n=len(success),
-                success=float(success.mean()), falls=int((~success).sum()),
+                success=float(success.mean()), falls=int((~success & ~stalled).sum()),
+                stalled=int(stalled.sum()),
                 crossed=float(crossed.mean()),
                 v_ratio=float(ratio[success].mean()) if success.any() else float("nan"))
 
@@ -184,14 +190,14 @@ def main(argv=None) -> None:
           f"({time.time() - t0:.0f} s){' ' + ' '.join(a.set) if a.set else ''}; "
           f"MuJoCo {mujoco.__version__}")
     print(f"{'robot':10s} {'terrain':16s} {'diff':>5s} {'n':>4s} {'success':>8s} "
-          f"{'crossed':>8s} {'v/cmd':>6s} {'falls':>6s}")
+          f"{'crossed':>8s} {'v/cmd':>6s} {'falls':>6s} {'stalled':>8s}")
     flat = {}
     for r in rows:
         if r["kind"] == "flat":
             flat[r["robot"]] = r["success"]
         print(f"{r['robot']:10s} {LABELS[r['kind']]:16s} {r['difficulty']:5.2f} {r['n']:4d} "
               f"{100 * r['success']:7.0f}% {100 * r['crossed']:7.0f}% {r['v_ratio']:6.2f} "
-              f"{r['falls']:6d}")
+              f"{r['falls']:6d} {r['stalled']:8d}")
     for robot, s in flat.items():
         others = [r["success"] for r in rows if r["robot"] == robot and r["kind"] != "flat"]
         if others:

@@ -83,9 +83,10 @@ def run_shard(path: str, backend: str, plans: list[RunPlan], task: ShardTask,
                                f"expected {want}")
     store.write_shard_rows(Path(path), task.start, arrays)
     n_ok = int(arrays["success"].sum())
+    codes, counts = np.unique(arrays["failure_reason"][~arrays["success"]], return_counts=True)
+    reasons = {schema.FAILURE_REASONS[c]: int(k) for c, k in zip(codes, counts, strict=True)}
     return {"shard_id": task.shard_id, "n": task.n, "n_success": n_ok,
-            "failure_reasons": {"failed": task.n - n_ok} if n_ok < task.n else {},
-            "wall_s": time.perf_counter() - t0}
+            "failure_reasons": reasons, "wall_s": time.perf_counter() - t0}
 
 
 # ----------------------------------------------------------------------------- checks

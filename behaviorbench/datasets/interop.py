@@ -38,6 +38,7 @@ import numpy as np
 
 from behaviorbench.datasets import schema, store
 from behaviorbench.datasets.loader import load_terrain_dataset
+from behaviorbench.simulation.progress import progress_ratio
 
 ORIGINAL_KEYS: tuple[str, ...] = (
     "dof_pos", "dof_vel", "base_pos", "base_lin_vel", "base_ang_vel", "body_mass", "robot_type",
@@ -118,6 +119,9 @@ def from_original_dict(data: dict) -> tuple[dict[str, np.ndarray], list[str]]:
             arrays[k] = np.full(n, fill, schema.ARRAYS[k].dtype)
             lacking.append(k)
     arrays["success"] = np.ones(n, bool)
+    arrays["failure_reason"] = np.zeros(n, np.int8)  # the original kept no failures
+    arrays["progress"] = progress_ratio(arrays["base_pos"][..., 0], arrays["command_vel"],
+                                        1.0 / schema.FRAME_RATE_HZ)
     for k, a in arrays.items():
         want = schema.ARRAYS[k].shape(n, t)
         if a.shape != want:

@@ -37,6 +37,10 @@ class TerrainDataset:
     kinematics: dict[str, np.ndarray] = field(default_factory=dict)
     seed: np.ndarray | None = None  # (N,) uint64 per-trajectory seeds
     success: np.ndarray | None = None  # (N,) bool
+    # (N,) int8 index into schema.FAILURE_REASONS, and (N,) float32 forward distance /
+    # commanded distance; None for stores written before schema 1.1
+    failure_reason: np.ndarray | None = None
+    progress: np.ndarray | None = None
     feature_names: tuple[str, ...] = schema.FEATURE_NAMES
     vocabularies: dict[str, tuple[str, ...]] = field(
         default_factory=lambda: dict(schema.VOCABULARIES))
@@ -81,6 +85,8 @@ class TerrainDataset:
             kinematics={k: v[idx] for k, v in self.kinematics.items()},
             seed=None if self.seed is None else self.seed[idx],
             success=None if self.success is None else self.success[idx],
+            failure_reason=None if self.failure_reason is None else self.failure_reason[idx],
+            progress=None if self.progress is None else self.progress[idx],
             feature_names=self.feature_names, vocabularies=self.vocabularies, attrs=self.attrs,
         )
 
@@ -150,6 +156,10 @@ class WindowDataset:
         return item
 
 
+def _optional(arrays: Mapping[str, np.ndarray], name: str) -> np.ndarray | None:
+    return np.asarray(arrays[name]) if name in arrays else None
+
+
 def _from_arrays(arrays: Mapping[str, np.ndarray], attrs: dict) -> TerrainDataset:
     return TerrainDataset(
         features=np.asarray(arrays["features"], dtype=np.float32),
@@ -157,6 +167,8 @@ def _from_arrays(arrays: Mapping[str, np.ndarray], attrs: dict) -> TerrainDatase
         frame_labels={k: np.asarray(arrays[k]) for k in schema.FRAME_LABELS},
         kinematics={k: np.asarray(arrays[k]) for k in schema.KINEMATICS},
         seed=np.asarray(arrays["seed"]), success=np.asarray(arrays["success"]),
+        failure_reason=_optional(arrays, "failure_reason"),
+        progress=_optional(arrays, "progress"),
         feature_names=tuple(attrs.get("feature_names", schema.FEATURE_NAMES)),
         vocabularies={k: tuple(v) for k, v in attrs.get("vocabularies",
                                                         schema.VOCABULARIES).items()},
@@ -186,4 +198,6 @@ def load_terrain_dataset(path: str | Path, *, allow_partial: bool = False) -> Te
         keep = bool(attrs.get("config", {}).get("keep_failures", False))
         return _from_arrays(store.read_committed(path, keep_failures=keep), attrs)
     root = store.open_root(path)
-    return _from_arrays({name: root[name][...] for name in schema.ARRAYS}, attrs)
+    optional = schema.optional_in(attrs.get("schema_version"))
+    return _from_arrays({name: root[name][...] for name in schema.ARRAYS
+                         if name in root or name not in optional}, attrs)

@@ -11,8 +11,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-SCHEMA_VERSION = "1.0"
-"""Bumped on any change of array names, shapes, dtypes or attribute meaning."""
+from behaviorbench.simulation.progress import FAILURE_REASONS
+
+SCHEMA_VERSION = "1.1"
+"""Bumped on any change of array names, shapes, dtypes or attribute meaning (minor: arrays
+added, which readers of the same major version treat as optional in older stores)."""
 
 FRAME_RATE_HZ = 50.0  # Hz, recording rate (sim dt 0.005 s x decimation 4 in the original)
 
@@ -37,6 +40,7 @@ VOCABULARIES: dict[str, tuple[str, ...]] = {
     "robot_type": ROBOT_TYPES,
     "terrain_type": TERRAIN_TYPES,
     "terrain_type_2": TERRAIN_TYPES_2,
+    "failure_reason": FAILURE_REASONS,
 }
 
 
@@ -46,6 +50,8 @@ class ArraySpec:
 
     ``kind`` is ``"frame"`` (shape (N, T, *trailing)) or ``"sequence"`` (shape (N, *trailing)).
     ``value_range`` is the closed interval every finite value must lie in (None: unchecked).
+    ``since`` is the schema version that added the array: stores of an older version of the
+    same major version may lack it.
     """
 
     name: str
@@ -55,6 +61,7 @@ class ArraySpec:
     unit: str
     description: str
     value_range: tuple[float, float] | None = None
+    since: str = "1.0"
 
     def shape(self, n: int, t: int) -> tuple[int, ...]:
         return ((n, t) if self.kind == "frame" else (n,)) + self.trailing
@@ -86,6 +93,12 @@ _SPECS: tuple[ArraySpec, ...] = (
     ArraySpec("seed", "sequence", (), "uint64", "1", "per-trajectory seed"),
     ArraySpec("success", "sequence", (), "bool", "1",
               "successful traversal (all True unless stored with --keep-failures)"),
+    ArraySpec("failure_reason", "sequence", (), "int8", "class",
+              "index into FAILURE_REASONS (0 none; fell, left_terrain, unstable, stalled)",
+              (0, len(FAILURE_REASONS) - 1), since="1.1"),
+    ArraySpec("progress", "sequence", (), "float32", "1",
+              "forward distance / commanded distance (command_vel x (T - 1) / 50 Hz)",
+              (-100.0, 100.0), since="1.1"),
 )
 ARRAYS: dict[str, ArraySpec] = {s.name: s for s in _SPECS}
 
@@ -96,12 +109,29 @@ SEQUENCE_LABELS: tuple[str, ...] = ("robot_type", "command_vel", "body_mass", "a
 KINEMATICS: tuple[str, ...] = ("base_pos", "base_lin_vel", "base_ang_vel")
 
 # Fields of a simulation ``TrajectoryBatch`` the store consumes (besides dof_pos / dof_vel).
-BATCH_FIELDS: tuple[str, ...] = KINEMATICS + FRAME_LABELS + SEQUENCE_LABELS + ("seed", "success")
+BATCH_FIELDS: tuple[str, ...] = KINEMATICS + FRAME_LABELS + SEQUENCE_LABELS + (
+    "seed", "success", "failure_reason", "progress")
+# per-trajectory outcome arrays (not labels a model is scored on)
+OUTCOMES: tuple[str, ...] = ("success", "failure_reason", "progress")
 
 
 def features_from(dof_pos: np.ndarray, dof_vel: np.ndarray) -> np.ndarray:
     """(N, T, 12) rad + (N, T, 12) rad/s -> (N, T, 24) float32 features."""
     return np.concatenate([dof_pos, dof_vel], axis=-1).astype(np.float32, copy=False)
+
+
+def version_tuple(version: str | None) -> tuple[int, ...]:
+    """"1.1" -> (1, 1); None or unparsable -> (0,)."""
+    try:
+        return tuple(int(p) for p in str(version).split("."))
+    except ValueError:
+        return (0,)
+
+
+def optional_in(version: str | None) -> frozenset[str]:
+    """Arrays a store of schema ``version`` may lack (added by a later minor version)."""
+    have = version_tuple(version)
+    return frozenset(s.name for s in _SPECS if version_tuple(s.since) > have)
 
 
 def units_table() -> dict[str, str]:

@@ -232,12 +232,45 @@ def write_shard_rows(path: Path, start: int, arrays: Mapping[str, np.ndarray]) -
 
 
 def batch_to_arrays(batch) -> dict[str, np.ndarray]:
-    """A ``TrajectoryBatch`` (or any object / mapping with its fields) -> staged arrays."""
-    get = batch.__getitem__ if isinstance(batch, Mapping) else lambda k: getattr(batch, k)
+    """A ``TrajectoryBatch`` (or any object / mapping with its fields) -> staged arrays.
+
+    A backend that returns no ``failure_reason`` / ``progress`` gets them derived here, by the
+    same rules as the built-in simulators (:mod:`behaviorbench.simulation.progress`): an
+    unsuccessful trajectory ``fell``, a successful one that stalled fails as ``stalled``."""
+    from behaviorbench.simulation import progress as prog
+
+    if isinstance(batch, Mapping):
+        def get(k):
+            return batch[k] if k in batch else None
+    else:
+        def get(k):
+            return getattr(batch, k, None)
     out = {"features": schema.features_from(np.asarray(get("dof_pos")),
                                             np.asarray(get("dof_vel")))}
     for name in schema.BATCH_FIELDS:
-        out[name] = np.asarray(get(name)).astype(schema.ARRAYS[name].dtype, copy=False)
+        value = get(name)
+        if value is not None:
+            out[name] = np.asarray(value).astype(schema.ARRAYS[name].dtype, copy=False)
+    x = out["base_pos"][..., 0]
+    dt = 1.0 / schema.FRAME_RATE_HZ
+    if "failure_reason" not in out:
+        reason = np.where(out["success"], prog.NONE, prog.FELL).astype(np.int8)
+        out["failure_reason"] = prog.with_stalls(reason, x, out["command_vel"], dt)
+        out["success"] = out["failure_reason"] == prog.NONE
+    if "progress" not in out:
+        out["progress"] = prog.progress_ratio(x, out["command_vel"], dt)
+    return out
+
+
+def failure_reason_counts(robot_type: np.ndarray, reason: np.ndarray) -> dict:
+    """{robot name: {reason name: count}} of the failed trajectories among ``robot_type`` /
+    ``reason`` ((n,) int8 each); robots without failures are left out."""
+    out: dict[str, dict[str, int]] = {}
+    for r, code in zip(robot_type.tolist(), reason.tolist(), strict=True):
+        if code:
+            per = out.setdefault(schema.ROBOT_TYPES[r], {})
+            name = schema.FAILURE_REASONS[code]
+            per[name] = per.get(name, 0) + 1
     return out
 
 
@@ -317,7 +350,10 @@ def finalize(path: Path, config: Mapping, *, keep_failures: bool = False,
             "n_success": int(success.sum()), "n_failures": n_fail,
             "failures_stored": bool(keep_failures),
             "per_robot": _per_robot_counts(root, n),
+            "attempted_per_robot": _robot_counts(staging["robot_type"][:]),
             "failure_reasons": _sum_reasons(per_shard.values()),
+            "failure_reasons_per_robot": failure_reason_counts(
+                staging["robot_type"][:], staging["failure_reason"][:]),
         },
         "checksums": checksums,
         "layout": {"chunk_n": layout.chunk_n, "chunk_t": layout.chunk_t,
@@ -331,8 +367,11 @@ def finalize(path: Path, config: Mapping, *, keep_failures: bool = False,
 
 
 def _per_robot_counts(root: zarr.Group, n: int) -> dict[str, int]:
-    rt = root["robot_type"][:] if n else np.zeros(0, np.int8)
-    return {name: int((rt == i).sum()) for i, name in enumerate(schema.ROBOT_TYPES)}
+    return _robot_counts(root["robot_type"][:] if n else np.zeros(0, np.int8))
+
+
+def _robot_counts(robot_type: np.ndarray) -> dict[str, int]:
+    return {name: int((robot_type == i).sum()) for i, name in enumerate(schema.ROBOT_TYPES)}
 
 
 def _sum_reasons(stats: Iterable[Mapping]) -> dict[str, int]:

@@ -33,7 +33,8 @@ def validate_store(path: str | Path, *, checksums: bool = True) -> list[str]:
                            f"unfinished: resume it)"]
     if list(attrs.get("feature_names", [])) != list(schema.FEATURE_NAMES):
         problems.append("attribute feature_names does not match the schema")
-    vocab = {k: list(v) for k, v in schema.VOCABULARIES.items()}
+    optional = schema.optional_in(attrs.get("schema_version"))
+    vocab = {k: list(v) for k, v in schema.VOCABULARIES.items() if k not in optional}
     if attrs.get("vocabularies") != vocab:
         problems.append("attribute vocabularies does not match the schema")
     counts = attrs.get("counts", {})
@@ -47,6 +48,8 @@ def validate_store(path: str | Path, *, checksums: bool = True) -> list[str]:
         return problems + [f"cannot open store: {e}"]
     sums = attrs.get("checksums", {})
     for name, spec in schema.ARRAYS.items():
+        if name in optional and name not in root:
+            continue
         problems += _check_array(root, name, spec, n, t, missing_ok, sums.get(name), checksums)
     if not problems:
         problems += _check_counts(root, counts)
@@ -104,6 +107,11 @@ def _check_counts(root, counts: dict) -> list[str]:
     if not counts.get("failures_stored", False) and not success.all():
         out.append(f"array 'success' has {int((~success).sum())} False values but failures "
                    f"are not meant to be stored")
+    if "failure_reason" in root:
+        mismatch = int(((root["failure_reason"][:] == 0) != success).sum())
+        if mismatch:
+            out.append(f"arrays 'failure_reason' and 'success' disagree on {mismatch} "
+                       f"sequences (reason 0 'none' must mean success)")
     rt = root["robot_type"][:]
     per = {name: int((rt == i).sum()) for i, name in enumerate(schema.ROBOT_TYPES)}
     if counts.get("per_robot", per) != per:

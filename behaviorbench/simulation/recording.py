@@ -19,6 +19,7 @@ _DTYPES: dict[str, type] = {
     "terrain_difficulty": np.float32, "terrain_rough": np.bool_,
     "robot_type": np.int8, "command_vel": np.float32, "body_mass": np.float32,
     "added_mass": np.float32, "success": np.bool_, "seed": np.uint64,
+    "failure_reason": np.int8, "progress": np.float32,
 }
 
 
@@ -34,7 +35,11 @@ class TrajectoryBatch:
     ``terrain_difficulty`` (N, T) float32 in [0, 1], ``terrain_rough`` (N, T) bool.
     Per trajectory: ``robot_type`` int8 (0 anymal_b, 1 anymal_c), ``command_vel`` float32 m/s,
     ``body_mass`` float32 kg (base body mass including the added mass), ``added_mass`` float32
-    kg, ``success`` bool (no fall, respawn or run-off), ``seed`` uint64 (per-trajectory seed).
+    kg, ``success`` bool (no fall, respawn, run-off or stall), ``seed`` uint64
+    (per-trajectory seed), ``failure_reason`` int8 (index into
+    :data:`~behaviorbench.simulation.progress.FAILURE_REASONS`, 0 where successful),
+    ``progress`` float32 (forward distance / commanded distance,
+    :func:`~behaviorbench.simulation.progress.progress_ratio`).
     """
 
     dof_pos: np.ndarray
@@ -53,6 +58,8 @@ class TrajectoryBatch:
     added_mass: np.ndarray
     success: np.ndarray
     seed: np.ndarray
+    failure_reason: np.ndarray
+    progress: np.ndarray
 
     def __post_init__(self):
         for f in fields(self):

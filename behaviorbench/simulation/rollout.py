@@ -29,6 +29,7 @@ import mujoco.batch
 import numpy as np
 
 from .controller import ControllerConfig, TrotController, configure_servos, quat_to_mat
+from .progress import FELL, LEFT_TERRAIN, NONE, UNSTABLE, progress_ratio, with_stalls
 from .recording import FRAME_DT, FrameRecorder, TrajectoryBatch
 from .robots import ROBOT_NAMES, ROBOTS, RobotSpec
 from .scene import SIM_DT, build_scene, foot_geom_ids
@@ -171,12 +172,15 @@ def _new_batch(model: mujoco.MjModel, spawn: Spawn, nthread: int = 1) -> mujoco.
     return batch
 
 
-def failed(run: RunSpec, terrain: Terrain, qpos: np.ndarray, rot: np.ndarray,
-           prev_xy: np.ndarray) -> np.ndarray:
-    """(n,) bool: robots that fail at this frame: a fall (base below ``min_base_height`` m
-    above the ground, or |roll| / |pitch| above ``max_tilt`` rad), a respawn-like jump of more
-    than 1 m in xy since the last frame (``prev_xy`` (n, 2) m), leaving the sub-terrain grid,
-    or a non-finite state. ``qpos`` (n, 19), ``rot`` (n, 3, 3) base orientation."""
+def failure_codes(run: RunSpec, terrain: Terrain, qpos: np.ndarray, rot: np.ndarray,
+                  prev_xy: np.ndarray) -> np.ndarray:
+    """(n,) int8 failure reason of each robot at this frame (:data:`~.progress.NONE` where it
+    has not failed): :data:`~.progress.FELL`, the base below ``min_base_height`` m above the
+    ground or |roll| / |pitch| above ``max_tilt`` rad; :data:`~.progress.LEFT_TERRAIN`,
+    outside the sub-terrain grid; :data:`~.progress.UNSTABLE`, a non-finite state or a
+    respawn-like jump of more than 1 m in xy since the last frame (``prev_xy`` (n, 2) m).
+    Where several hold, the later in that list wins. ``qpos`` (n, 19), ``rot`` (n, 3, 3)
+    base orientation."""
     x_max = terrain.grid_size[0] - 0.5
     y_max = terrain.grid_size[1]
     ground = terrain.height_at(qpos[:, 0], qpos[:, 1])
@@ -184,8 +188,17 @@ def failed(run: RunSpec, terrain: Terrain, qpos: np.ndarray, rot: np.ndarray,
                       np.abs(np.arcsin(np.clip(rot[:, 2, 0], -1, 1))))
     jump = np.linalg.norm(qpos[:, :2] - prev_xy, axis=1) > 1.0
     off = (qpos[:, 0] > x_max) | (qpos[:, 0] < 0) | (qpos[:, 1] < 0) | (qpos[:, 1] > y_max)
-    bad = (qpos[:, 2] - ground < run.min_base_height) | (tilt > run.max_tilt) | jump | off
-    return bad | ~np.isfinite(qpos).all(1)
+    code = np.zeros(len(qpos), np.int8)
+    code[(qpos[:, 2] - ground < run.min_base_height) | (tilt > run.max_tilt)] = FELL
+    code[off] = LEFT_TERRAIN
+    code[jump | ~np.isfinite(qpos).all(1)] = UNSTABLE
+    return code
+
+
+def failed(run: RunSpec, terrain: Terrain, qpos: np.ndarray, rot: np.ndarray,
+           prev_xy: np.ndarray) -> np.ndarray:
+    """(n,) bool: robots that fail at this frame (any reason of :func:`failure_codes`)."""
+    return failure_codes(run, terrain, qpos, rot, prev_xy) != NONE
 
 
 def _simulate_chunk(run: RunSpec, indices: Sequence[int], terrain: Terrain | None = None,
@@ -219,6 +232,7 @@ def _simulate_chunk(run: RunSpec, indices: Sequence[int], terrain: Terrain | Non
     ctl.reset(qpos.copy())
     rec = FrameRecorder(n, n_frames)
     ok = np.ones(n, dtype=bool)
+    reason = np.zeros(n, np.int8)  # first failure reason of each robot (progress.NONE: none)
     ids = None  # robots stepped (None: all)
     prev_xy = qpos[:, :2].copy()
     reported = 0  # frames passed to progress
@@ -226,7 +240,9 @@ def _simulate_chunk(run: RunSpec, indices: Sequence[int], terrain: Terrain | Non
         qp, qv = qpos.copy(), qvel.copy()
         rot = quat_to_mat(qp[:, 3:7])
         rec.record(k, qp, qv, np.einsum("nij,nj->ni", rot, qv[:, 3:6]))
-        ok &= ~failed(run, terrain, qp, rot, prev_xy)
+        code = failure_codes(run, terrain, qp, rot, prev_xy)
+        reason[ok] = code[ok]
+        ok &= code == NONE
         prev_xy = qp[:, :2]
         if stop_failed and not ok.all():
             ids = np.flatnonzero(ok)
@@ -244,17 +260,26 @@ def _simulate_chunk(run: RunSpec, indices: Sequence[int], terrain: Terrain | Non
     if progress is not None and n_frames > reported:
         progress(n * (n_frames - reported))
 
-    return assemble_batch(run, terrain, spawn, rec, ok)
+    return assemble_batch(run, terrain, spawn, rec, ok, reason)
 
 
 def assemble_batch(run: RunSpec, terrain: Terrain, spawn: Spawn, frames: FrameRecorder,
-                   success: np.ndarray) -> TrajectoryBatch:
+                   success: np.ndarray, reason: np.ndarray | None = None) -> TrajectoryBatch:
     """The :class:`TrajectoryBatch` of recorded ``frames`` (host arrays, n robots), with the
-    per-frame terrain labels under each base and the run's per-trajectory labels; shared by
-    every simulator backend. ``success`` (n,) bool."""
+    per-frame terrain labels under each base, the run's per-trajectory labels and each
+    trajectory's outcome; shared by every simulator backend. ``success`` (n,) bool: no failure
+    while simulated; ``reason`` (n,) int8 index into :data:`~.progress.FAILURE_REASONS` of
+    those failures (None: ``fell`` for every unsuccessful robot). Robots that did not fail
+    but stalled (:func:`~.progress.stalled`) fail here with reason ``stalled``."""
     labels = terrain.labels_at(frames.base_pos[..., 0].astype(np.float64),
                                frames.base_pos[..., 1].astype(np.float64))
     n = len(success)
+    success = np.asarray(success, bool)
+    if reason is None:
+        reason = np.where(success, NONE, FELL).astype(np.int8)
+    command = np.full(n, run.command_vel)
+    x = frames.base_pos[..., 0]
+    reason = with_stalls(np.where(success, NONE, reason), x, command, FRAME_DT)
     return TrajectoryBatch(
         dof_pos=frames.dof_pos, dof_vel=frames.dof_vel, base_pos=frames.base_pos,
         base_lin_vel=frames.base_lin_vel, base_ang_vel=frames.base_ang_vel,
@@ -262,9 +287,10 @@ def assemble_batch(run: RunSpec, terrain: Terrain, spawn: Spawn, frames: FrameRe
         terrain_slope=labels["terrain_slope"], terrain_difficulty=labels["terrain_difficulty"],
         terrain_rough=labels["terrain_rough"],
         robot_type=np.full(n, ROBOT_NAMES.index(run.robot)),
-        command_vel=np.full(n, run.command_vel),
+        command_vel=command,
         body_mass=ROBOTS[run.robot].base_mass + spawn.added_mass,
-        added_mass=spawn.added_mass, success=success, seed=spawn.seed)
+        added_mass=spawn.added_mass, success=reason == NONE, seed=spawn.seed,
+        failure_reason=reason, progress=progress_ratio(x, command, FRAME_DT))
 
 
 # ----------------------------------------------------------------------------- parallel

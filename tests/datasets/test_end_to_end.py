@@ -52,6 +52,8 @@ def test_tiny_real_dataset_kill_and_resume(tmp_path):
     assert d.features[:, :, 12:].std() > 0.05  # joints move
     vx = d.kinematics["base_lin_vel"][:, 50:, 0].mean(axis=1)
     assert (vx[d.success] > 0.1).all()  # successful robots walk forward
+    np.testing.assert_array_equal(d.failure_reason == 0, d.success)
+    assert (d.progress[d.success] > 0.25).all()  # the stall rule's floor over the episode
 
     cmd = [sys.executable, "-m", "behaviorbench.datasets.cli", "--out", str(killed),
            "--workers", "2", *ARGS]
