@@ -79,6 +79,31 @@ class BAMSConfig(TrainingConfig):
     embed_batch_size: int = 16  # sequences per forward pass in embed()
     train: bool = True  # False: fit only the normalisation (random-tcn baseline)
 
+    def problems(self) -> list[str]:
+        """Invalid settings, one phrase each (training fields included)."""
+        from .validation import all_at_least, at_least, in_range, positive
+
+        out = super().problems()
+        for space in ("short", "long"):
+            out += all_at_least(f"{space}_channels", getattr(self, f"{space}_channels"), 1)
+            out += at_least(f"{space}_kernel", getattr(self, f"{space}_kernel"), 1)
+            out += at_least(f"{space}_dilation", getattr(self, f"{space}_dilation"), 1)
+        out += in_range("dropout", self.dropout, 0, 1, high_open=True)
+        out += all_at_least("predictor_hidden", self.predictor_hidden, 1, allow_empty=True)
+        out += at_least("hoa_bins", self.hoa_bins, 2) + at_least("hoa_window", self.hoa_window, 1)
+        for name in ("hoa_skip_frames", "short_skip_frames", "short_delta", "long_skip_frames",
+                     "hoa_min_abs", "hoa_weight", "short_weight", "long_weight"):
+            out += at_least(name, getattr(self, name), 0)
+        out += in_range("hoa_low_percentile", self.hoa_low_percentile, 0, 100)
+        out += in_range("hoa_high_percentile", self.hoa_high_percentile, 0, 100)
+        if not self.hoa_low_percentile < self.hoa_high_percentile:
+            out.append(f"hoa_low_percentile {self.hoa_low_percentile!r} must be below "
+                       f"hoa_high_percentile {self.hoa_high_percentile!r}")
+        out += positive("predictor_lr_mult", self.predictor_lr_mult)
+        if self.target_features is not None:
+            out += all_at_least("target_features", self.target_features, 0)
+        return out
+
     @classmethod
     def reference(cls, **overrides) -> BAMSConfig:
         """The reference's full schedule: 500 epochs of 32 sequences (lr x0.1 at epoch 200)."""

@@ -108,7 +108,9 @@ class Estimator:
             config = self.config_class(**config)
         if overrides:
             config = dataclasses.replace(config, **overrides)
-        self.config = config
+        from .validation import check_config
+
+        self.config = check_config(config, self.name)
         self.fitted_ = False
 
     # --- public API -------------------------------------------------------------------

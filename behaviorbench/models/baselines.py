@@ -63,6 +63,14 @@ class PCAConfig:
     whiten: bool = False  # divide each component by its standard deviation
     seed: int = 0  # seeds the frame subsample
 
+    def problems(self) -> list[str]:
+        """Invalid settings, one phrase each."""
+        from .validation import at_least
+
+        out = at_least("n_components", self.n_components, 1) + at_least("history", self.history, 1)
+        out += at_least("max_fit_frames", self.max_fit_frames, 2)
+        return out + at_least("seed", self.seed, 0)
+
 
 def delay_embed(x: np.ndarray, history: int) -> np.ndarray:
     """(N, T, F) -> (N, T, F*history): [x_t, x_{t-1}, ...], first frame repeated before t=0."""

@@ -37,6 +37,17 @@ class CebraTimeConfig:
     seed: int = 0  # seeds torch/numpy before CEBRA's training
     verbose: bool = False  # CEBRA's own progress bar
 
+    def problems(self) -> list[str]:
+        """Invalid settings, one phrase each."""
+        from .validation import at_least, positive
+
+        out = at_least("output_dimension", self.output_dimension, 1)
+        out += positive("learning_rate", self.learning_rate)
+        out += positive("temperature", self.temperature)
+        out += at_least("time_offsets", self.time_offsets, 1)
+        out += at_least("num_hidden_units", self.num_hidden_units, 1)
+        return out + at_least("seed", self.seed, 0)
+
 
 def _import_cebra():
     try:

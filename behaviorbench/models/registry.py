@@ -1,8 +1,12 @@
-"""Model registry: ``MODELS`` (name -> estimator class), ``get_model`` and ``load_model``."""
+"""Model registry: ``MODELS`` (name -> built-in estimator class), ``get_model``, ``load_model``.
+
+``MODELS`` holds the built-ins only; models of other packages are found through the
+``behaviorbench.models`` entry points or an import path (``external.py``), and ``get_model``
+accepts all three kinds of name.
+"""
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -27,21 +31,27 @@ MODELS: dict[str, type[Estimator]] = {
 
 
 def get_model(name: str, config: Any = None, **config_overrides: Any) -> Estimator:
-    """Instantiate ``MODELS[name]`` with its default config, a config/dict, and overrides.
+    """Instantiate a model with its default config, a config/dict, and overrides.
 
-    Unknown override names raise ``TypeError`` listing the valid fields.
+    ``name``: a key of ``MODELS``, an entry-point name or ``package.module:ClassName``.
+    Unknown names raise ``KeyError``; unknown override names ``TypeError`` listing the valid
+    fields; an invalid config ``validation.ModelConfigError``.
     """
-    if name not in MODELS:
-        raise KeyError(f"unknown model {name!r}; choose from {sorted(MODELS)}")
-    cls = MODELS[name]
-    fields = {f.name for f in dataclasses.fields(cls.config_class)}
-    bad = sorted(set(config_overrides) - fields)
-    if bad:
-        raise TypeError(f"{name}: unknown config field(s) {bad}; valid: {sorted(fields)}")
-    return cls(config, **config_overrides)
+    from .external import ModelResolutionError, build, resolve_model
+
+    try:
+        source = resolve_model(name)
+    except ModelResolutionError as e:
+        raise KeyError(str(e)) from None
+    return build(source, config, **config_overrides)
 
 
-def load_model(path: str | Path) -> Estimator:
-    """Load any saved model, dispatching on the registry name stored in the file."""
+def load_model(path: str | Path, name: str | None = None) -> Estimator:
+    """Load a saved model: a built-in by the registry name stored in the file, or the class
+    that ``name`` (entry-point name or import path) resolves to."""
+    if name is not None and name not in MODELS:
+        from .external import load_checkpoint, resolve_model
+
+        return load_checkpoint(resolve_model(name), path)
     payload = torch.load(Path(path), map_location="cpu", weights_only=True)
     return MODELS[payload["model"]].load(path)

@@ -34,6 +34,17 @@ class TCNAutoencoderConfig(TrainingConfig):
     noise_std: float = 0.05  # std of Gaussian noise on the normalised encoder input
     embed_batch_size: int = 16  # sequences per forward pass in embed()
 
+    def problems(self) -> list[str]:
+        """Invalid settings, one phrase each (training fields included)."""
+        from .validation import all_at_least, at_least, in_range
+
+        out = super().problems() + all_at_least("channels", self.channels, 1)
+        out += at_least("kernel", self.kernel, 1) + at_least("dilation", self.dilation, 1)
+        out += in_range("dropout", self.dropout, 0, 1, high_open=True)
+        out += at_least("window", self.window, 1)
+        out += at_least("decoder_hidden", self.decoder_hidden, 1)
+        return out + at_least("noise_std", self.noise_std, 0)
+
 
 class TCNAutoencoderNetwork(nn.Module):
     def __init__(self, input_size: int, cfg: TCNAutoencoderConfig) -> None:

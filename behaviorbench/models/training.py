@@ -49,6 +49,19 @@ class TrainingConfig:
     log_path: str | None = None  # JSONL file, one line of mean losses per epoch (rank 0)
     progress: bool = True  # rich progress bar with running losses (rank 0)
 
+    def problems(self) -> list[str]:
+        """Invalid settings, one phrase each (``validation.config_problems`` adds its own)."""
+        from .validation import all_at_least, at_least, positive
+
+        out = positive("lr", self.lr) + at_least("weight_decay", self.weight_decay, 0)
+        out += all_at_least("lr_milestones", self.lr_milestones, 1, allow_empty=True)
+        out += positive("lr_gamma", self.lr_gamma)
+        out += at_least("checkpoint_every", self.checkpoint_every, 1)
+        out += at_least("seed", self.seed, 0)
+        if self.amp not in ("auto", "bf16", "fp16", "off"):
+            out.append(f"amp must be auto, bf16, fp16 or off, got {self.amp!r}")
+        return out
+
 
 @dataclass
 class StepContext:

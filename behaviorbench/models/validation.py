@@ -1,0 +1,112 @@
+"""Model config validation: a model whose config is invalid is never built, trained or scored.
+
+``config_problems(config) -> list[str]`` gathers every problem of a config dataclass, one short
+phrase each naming the field and its value:
+
+- generic rules, for any config (built-in or third-party): a float field must be finite; a field
+  called ``epochs``, ``batch_size``, ``max_iterations`` or ``embed_batch_size`` must be an
+  integer >= 1;
+- the config's own rules: a config class may define ``problems(self) -> list[str]`` (every
+  built-in config does: ``TrainingConfig``, ``BAMSConfig``, ``PCAConfig``, ...).
+
+``check_config(config, model_name)`` raises ``ModelConfigError`` (a ``ValueError``) with all
+problems on one line. ``Estimator.__init__`` calls it, so ``get_model("bams", epochs=-3)`` fails
+before anything is built.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Iterable
+from typing import Any
+
+#: integer fields that must be >= 1 whatever model they belong to
+POSITIVE_INT_FIELDS = ("epochs", "batch_size", "max_iterations", "embed_batch_size")
+
+
+class ModelConfigError(ValueError):
+    """A model config holds an invalid value; the message names every bad field (one line)."""
+
+
+def at_least(name: str, value: Any, low: float) -> list[str]:
+    """[problem] if ``value`` is not a number >= ``low``, else []."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= low:
+        return [f"{name} must be >= {low:g}, got {value!r}"]
+    return []
+
+
+def positive(name: str, value: Any) -> list[str]:
+    """[problem] if ``value`` is not a number > 0, else []."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        return [f"{name} must be > 0, got {value!r}"]
+    return []
+
+
+def in_range(name: str, value: Any, low: float, high: float, high_open: bool = False) -> list[str]:
+    """[problem] if ``value`` is not in [low, high] (or [low, high) with ``high_open``)."""
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and low <= value and (
+        value < high if high_open else value <= high)
+    if not ok:
+        return [f"{name} must be in [{low:g}, {high:g}{')' if high_open else ']'}, got {value!r}"]
+    return []
+
+
+def all_at_least(name: str, values: Iterable[Any] | None, low: float,
+                 allow_empty: bool = False) -> list[str]:
+    """[problem] if ``values`` is empty (unless allowed) or holds a value < ``low``."""
+    vals = list(values or ())
+    if not vals and not allow_empty:
+        return [f"{name} must not be empty"]
+    bad = [v for v in vals if at_least(name, v, low)]
+    return [f"{name} values must be >= {low:g}, got {vals!r}"] if bad else []
+
+
+def config_problems(config: Any) -> list[str]:
+    """Every problem of the dataclass instance ``config`` (generic rules + its ``problems()``)."""
+    if not dataclasses.is_dataclass(config) or isinstance(config, type):
+        return [f"config must be a dataclass instance, got {type(config).__name__}"]
+    out: list[str] = []
+    for f in dataclasses.fields(config):
+        v = getattr(config, f.name)
+        if isinstance(v, float) and not math.isfinite(v):
+            out.append(f"{f.name} must be finite, got {v!r}")
+        elif f.name in POSITIVE_INT_FIELDS and (
+                isinstance(v, bool) or not isinstance(v, int) or v < 1):
+            out.append(f"{f.name} must be an integer >= 1, got {v!r}")
+    own = getattr(config, "problems", None)
+    if callable(own):
+        out += [p for p in own() if p not in out]
+    return out
+
+
+def check_config(config: Any, model_name: str) -> Any:
+    """Return ``config`` if valid; else raise ``ModelConfigError`` listing every problem."""
+    problems = config_problems(config)
+    if problems:
+        raise ModelConfigError(f"model {model_name}: invalid config: " + "; ".join(problems))
+    return config
+
+
+def recorded_config_problems(model_name: str, config: dict, builtin: bool) -> list[str]:
+    """Problems of a config as a results file records it (a dict, ``seed`` maybe dropped).
+
+    A built-in model's config is rebuilt from the dict and checked in full; any other model's
+    dict gets the generic rules only (its class is not imported).
+    """
+    from .base import config_from_dict
+    from .registry import MODELS
+
+    if builtin and model_name in MODELS:
+        try:
+            conf = config_from_dict(MODELS[model_name].config_class, config)
+        except (TypeError, ValueError) as e:
+            return [f"config does not fit {model_name}'s config class ({e})"]
+        return config_problems(conf)
+    out = []
+    for k, v in config.items():
+        if isinstance(v, float) and not math.isfinite(v):
+            out.append(f"{k} must be finite, got {v!r}")
+        elif k in POSITIVE_INT_FIELDS and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
+            out.append(f"{k} must be an integer >= 1, got {v!r}")
+    return out
