@@ -1,16 +1,24 @@
 """``run-benchmark``: train (or load) a model, embed, score every task, write results JSON + plots.
 
-The command line is generated from the registries: ``--model`` choices are
-``behaviorbench.models.MODELS``, ``--tasks`` choices are ``TASKS``, and once ``--model`` is known
-every field of that model's config dataclass becomes an option (``--epochs 5``,
-``--batch-size 8``, ``--short-channels 16 16``; bools take ``true``/``false``). A new model or
-task is therefore one registry entry. ``--list-models`` / ``--list-tasks`` print the registries.
+The command line is generated from the registries: ``--model`` takes a name of
+``behaviorbench.models.MODELS``, a model registered by an installed package under the
+``behaviorbench.models`` entry points, or an import path ``package.module:ClassName``;
+``--tasks`` choices are ``TASKS``; once ``--model`` is known every field of that model's config
+dataclass becomes an option (``--epochs 5``, ``--batch-size 8``, ``--short-channels 16 16``;
+bools take ``true``/``false``). A new model or task is therefore one registry entry.
+``--list-models`` / ``--list-tasks`` print the registries (entry-point models included).
 
 Examples::
 
     run-benchmark --model bams --data data/terrain.zarr --seeds 0 1 2 --epochs 50 --out results/
+    run-benchmark --model mypkg.models:MyModel --data data/terrain.zarr --out results/
+    run-benchmark --embeddings emb.npy --data data/terrain.zarr --name my-model --out results/
     run-benchmark --model bams --mabe-data mabe/ --mabe-split jax_split.json \
         --mabe-tasks jax_tasks.json --seeds 0 --out results/
+
+``--embeddings FILE`` scores precomputed per-frame embeddings (N, T, D) of the ``--data`` store
+(``.npy`` or Zarr, sequences in store order) with the same readouts and seeds; no model is
+trained, and the results record the file's sha256.
 
 ``--mabe-data DIR`` (the official MABe 2022 mouse-triplet files, either naming scheme) runs the
 official MABe protocol (``behaviorbench.benchmark.mabe.run``) instead of ``--data``: per seed the
@@ -22,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import re
 import sys
 import typing
 from collections.abc import Sequence
@@ -40,6 +49,24 @@ if not console.is_terminal:
 
 #: run-level options that shadow a model config field of the same name
 _SHADOWED = {"device", "seed"}
+
+#: what ``--name`` accepts (a results model name for ``--embeddings``)
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,99}$")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: ``run-benchmark: error: ...`` on stderr, exit 2."""
+
+    def error(self, message: str):
+        _fail(message)
+        raise SystemExit(2)
+
+
+def _fail(message: str) -> int:
+    """Print ``message`` as one line on stderr; return the exit status 2."""
+    line = " ".join(str(message).split())
+    print(f"run-benchmark: error: {line}", file=sys.stderr)
+    return 2
 
 
 def _bool(text: str) -> bool:
@@ -77,10 +104,11 @@ def _field_option(tp: Any) -> dict:
 
 
 def model_fields(model: str) -> list[tuple[str, Any, Any]]:
-    """(name, resolved type, default) of the config fields of ``MODELS[model]``."""
-    from behaviorbench.models import MODELS
+    """(name, resolved type, default) of the config fields of the model ``model`` (a built-in
+    name, an entry-point name or ``package.module:ClassName``)."""
+    from behaviorbench.models import resolve_model
 
-    cls = MODELS[model].config_class
+    cls = resolve_model(model).cls.config_class
     hints = typing.get_type_hints(cls)
     out = []
     for f in dataclasses.fields(cls):
@@ -91,17 +119,25 @@ def model_fields(model: str) -> list[tuple[str, Any, Any]]:
 
 def build_parser(model: str | None = None) -> argparse.ArgumentParser:
     """The full parser; with ``model`` it includes that model's config fields as options."""
-    from behaviorbench.models import MODELS
-
+    from .embeddings import MAX_EMBEDDING_DIM
     from .runner import DATASET_LOADERS, PIPELINES, RunConfig
 
     rc = RunConfig(model="", data="")
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="run-benchmark", description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--model", choices=sorted(MODELS), help="model registry name")
+    p.add_argument("--model", metavar="NAME",
+                   help="a built-in or entry-point model name (see --list-models), or an import "
+                        "path package.module:ClassName")
     p.add_argument("--data", help="dataset path (e.g. a terrain .zarr store)")
+    p.add_argument("--embeddings", metavar="FILE",
+                   help="score precomputed embeddings (N, T, D) of the --data store instead of "
+                        f"a model: .npy or Zarr, sequences in store order, D <= "
+                        f"{MAX_EMBEDDING_DIM}; needs --name")
+    p.add_argument("--name", help="with --embeddings: the model name the results record")
+    p.add_argument("--n-parameters", type=int, default=None, metavar="N",
+                   help="with --embeddings: parameter count of the model that made them")
     p.add_argument("--mabe-data", metavar="DIR",
                    help="folder with the official MABe 2022 mouse-triplet files (AIcrowd or "
                         "CaltechDATA names): run the MABe protocol instead of --data")
@@ -171,15 +207,20 @@ def _coerce_override(name: str, value: Any, model: str) -> Any:
 
 
 def list_models() -> str:
-    """Plain-text table of MODELS with their config fields."""
-    from behaviorbench.models import MODELS
+    """Plain-text table of the built-in models, then the entry-point models, with their origin
+    and config fields (an entry point that cannot be loaded shows why)."""
+    from behaviorbench.models.external import ENTRY_POINT_GROUP, available_models
 
-    rows = [("name", "class", "config fields (run-benchmark --model NAME --help)")]
-    for name in sorted(MODELS):
-        cls = MODELS[name]
-        fields = ", ".join(f.name for f in dataclasses.fields(cls.config_class))
-        rows.append((name, cls.__name__, fields))
-    return "models (behaviorbench.models.MODELS)\n" + _columns(rows)
+    rows = [("name", "origin", "class", "config fields (run-benchmark --model NAME --help)")]
+    for name, src in available_models():
+        if isinstance(src, Exception):
+            rows.append((name, "entry-point", "-", f"unusable: {src}"))
+            continue
+        fields = ", ".join(f.name for f in dataclasses.fields(src.cls.config_class))
+        origin = src.origin if src.package is None else f"{src.origin} ({src.package})"
+        rows.append((name, origin, src.target, fields))
+    return (f"models (behaviorbench.models.MODELS and the {ENTRY_POINT_GROUP!r} entry points; "
+            "any package.module:ClassName also works)\n" + _columns(rows))
 
 
 def _columns(rows: list[tuple[str, ...]]) -> str:
@@ -233,14 +274,44 @@ def mabe_results_table(res: Any) -> Table:
     return t
 
 
+def _embeddings_problem(args: argparse.Namespace) -> str | None:
+    """Why the ``--embeddings`` options do not go together, or None."""
+    if not args.embeddings:
+        if args.name or args.n_parameters is not None:
+            return "--name and --n-parameters go with --embeddings"
+        return None
+    clash = [opt for opt, given in (("--model", args.model), ("--checkpoint", args.checkpoint),
+                                    ("--mabe-data", args.mabe_data), ("--spaces", args.spaces))
+             if given]
+    if clash:
+        return f"--embeddings scores a file, not a model: drop {', '.join(clash)}"
+    if args.fit_on != "all":
+        return "--fit-on does not apply to --embeddings (no model is fitted)"
+    if not args.data:
+        return "--embeddings needs --data (the store the embeddings were computed from)"
+    if not args.name:
+        return "--embeddings needs --name (the model name the results record)"
+    if not _NAME.match(args.name):
+        return (f"--name {args.name!r}: use 1-100 letters, digits, '.', '_', '+' or '-', "
+                "starting with a letter or digit")
+    if args.n_parameters is not None and args.n_parameters < 0:
+        return f"--n-parameters must be >= 0, got {args.n_parameters}"
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     pre = argparse.ArgumentParser(add_help=False)
     pre.add_argument("--model")
     known, _ = pre.parse_known_args(argv)
-    from behaviorbench.models import MODELS
+    from behaviorbench.models import ModelConfigError, ModelResolutionError, resolve_model
 
-    model = known.model if known.model in MODELS else None
+    model = None
+    if known.model:
+        try:
+            model = resolve_model(known.model).name
+        except ModelResolutionError as e:
+            return _fail(e)
     args = build_parser(model).parse_args(argv)
 
     if args.list_models or args.list_tasks:
@@ -250,11 +321,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(list_tasks())
         return 0
     parser_error = build_parser(model).error
+    problem = _embeddings_problem(args)
+    if problem:
+        parser_error(problem)
     if args.data and args.mabe_data:
         parser_error("give either --data or --mabe-data, not both")
-    if not args.model or not (args.data or args.mabe_data):
-        parser_error("--model and --data (or --mabe-data) are required "
-                     "(or --list-models/--list-tasks)")
+    if not args.embeddings and (not args.model or not (args.data or args.mabe_data)):
+        parser_error("--model and --data (or --mabe-data), or --embeddings, --data and --name "
+                     "are required (or --list-models/--list-tasks)")
     dataset_kind = args.dataset_kind
     if args.mabe_data:
         dataset_kind = "mabe"
@@ -265,15 +339,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.tasks and all(TASKS[t].dataset == "mabe" for t in args.tasks)):
         parser_error("--mabe-split / --mabe-tasks need --mabe-data")
 
+    from .embeddings import EmbeddingsError
     from .results import load_results
     from .runner import RunConfig, run_benchmark
+    from .sources import ModelProtocolError
 
     overrides = {
         k.removeprefix("model__"): _coerce_override(k.removeprefix("model__"), v, args.model)
         for k, v in vars(args).items() if k.startswith("model__")
     }
     cfg = RunConfig(
-        model=args.model,
+        model=args.name if args.embeddings else args.model,
         data=args.mabe_data or args.data,
         tasks=tuple(args.tasks) if args.tasks else None,
         dataset_kind=dataset_kind,
@@ -293,14 +369,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         save_checkpoint=not args.no_save_checkpoint,
         mabe_split=args.mabe_split,
         mabe_tasks=args.mabe_tasks,
+        embeddings=args.embeddings,
+        n_parameters=args.n_parameters,
     )
     from behaviorbench.datasets import ConfigError, DatasetError
 
+    user_errors = (DatasetError, ConfigError, FileNotFoundError, ModelResolutionError,
+                   ModelConfigError, EmbeddingsError, ModelProtocolError)
     try:
         outcome = run_benchmark(cfg, log=lambda m: console.print(f"[dim]{escape(m)}"))
-    except (DatasetError, ConfigError, FileNotFoundError) as e:  # user errors: one line, exit 2
-        console.print(f"[bold red]run-benchmark: error:[/] {escape(str(e))}")
-        return 2
+    except user_errors as e:  # user errors: one line on stderr, exit 2
+        return _fail(e)
     res = outcome.results
     if res.dataset.kind == "mabe22":
         console.print(mabe_results_table(res))
@@ -309,7 +388,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                           "fallback split, not the official jax_split.json")
     else:
         console.print(results_table(res))
-    console.print(f"train {res.train_time_s or 0:.1f} s, eval {res.eval_time_s:.1f} s, "
+    train = "-" if res.train_time_s is None else f"{res.train_time_s:.1f} s"
+    console.print(f"train {train}, eval {res.eval_time_s:.1f} s, "
                   f"peak memory {res.peak_memory_bytes / 2**20:.0f} MiB")
     console.print(f"results: {outcome.results_path}")
     for view, path in outcome.extra_results.items():

@@ -1,12 +1,15 @@
 """Results JSON schema (versioned, pydantic v2): written by `run-benchmark`, read by `leaderboard`.
 
-One results file = one model evaluated on one dataset over one or more seeds. Layout (version 1.0)::
+One results file = one model evaluated on one dataset over one or more seeds. Layout (version 1.1)::
 
     {
-      "schema_version": "1.0",
-      "model":    {"name": "bams", "config": {...}, "n_parameters": 123456},
+      "schema_version": "1.1",
+      "model":    {"name": "bams", "config": {...}, "n_parameters": 123456,
+                   "origin": "builtin", "target": "behaviorbench.models.bams:BAMS"},
       "dataset":  {"name": "terrain-small", "kind": "quadruped", "path": "data/x.zarr",
-                   "schema_version": "1", "checksum": "sha256:..."},
+                   "schema_version": "1.1", "checksum": "sha256:...", "config_hash": "sha256:..."},
+      "protocol": {"name": "quadruped-frozen-readout", "version": "1", "split": "paper",
+                   "readout": {...}, "frames": {...}, "hash": "sha256:..."},
       "seeds":    [0, 1, 2],
       "tasks":    [{"name": "terrain_type", "metric": "f1_weighted", "higher_is_better": true,
                     "level": "frame", "values": [0.71, 0.73, 0.72], "seeds": [0, 1, 2],
@@ -28,14 +31,20 @@ Conventions:
 - `published: true` marks reference rows copied from papers/slides (not measured here); they must
   name a `source` and may omit measured-run metadata (hardware, times, package versions, date).
   Measured rows (`published: false`) must carry `hardware`, `package_versions` and `date`.
+- Version 1.1 adds what ties a result to its data and protocol: `dataset.config_hash`,
+  `protocol` (readout settings, split, frame selection, and their `hash`, checked on load) and
+  where the model came from (`model.origin`: builtin | entry-point | import-path | embeddings,
+  `model.target`, `model.package`, `model.embeddings_sha256`). Measured 1.1 rows must carry
+  `protocol` and `model.origin`. Files of version 1.0 still load; those fields are then null.
 
-Public API: `SCHEMA_VERSION`, `BenchmarkResults`, `ModelInfo`, `DatasetInfo`, `TaskScore`,
-`Hardware`, `save_results`, `load_results`, `parse_results`, `ResultsValidationError`,
-`atomic_write_bytes`, `atomic_write_text`, `utc_now`.
+Public API: `SCHEMA_VERSION`, `BenchmarkResults`, `ModelInfo`, `DatasetInfo`, `ProtocolInfo`,
+`TaskScore`, `Hardware`, `save_results`, `load_results`, `parse_results`,
+`ResultsValidationError`, `canonical_hash`, `atomic_write_bytes`, `atomic_write_text`, `utc_now`.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -46,13 +55,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 """Version written by this code (minor bump: additive optional fields; major: anything else)."""
 
-SUPPORTED_SCHEMA_VERSIONS = ("1.0",)
+SUPPORTED_SCHEMA_VERSIONS = ("1.0", "1.1")
 """Versions `load_results` accepts."""
 
 DatasetKind = Literal["quadruped", "mabe22"]
+ModelOrigin = Literal["builtin", "entry-point", "import-path", "embeddings"]
 TaskLevel = Literal["sequence", "frame", "aggregate"]  # aggregate: summary over several tasks
 
 _REL_TOL = 1e-9  # relative tolerance when checking mean/std against the per-seed values
@@ -67,8 +77,21 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, validate_assignment=False)
 
 
+def canonical_hash(obj: Any) -> str:
+    """'sha256:<hex>' of the canonical JSON of `obj` (sorted keys, compact separators)."""
+    text = json.dumps(obj, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _check_digest(name: str, value: str | None) -> None:
+    if value is not None:
+        algo, sep, digest = value.partition(":")
+        if not sep or not algo or not digest:
+            raise ValueError(f"{name} must look like 'algo:hexdigest', got {value!r}")
+
+
 class ModelInfo(_Strict):
-    """The evaluated model: registry name, its config (JSON-able dict) and parameter count."""
+    """The evaluated model: its name, config (JSON-able dict), parameter count and origin."""
 
     name: str = Field(min_length=1, description="registry name, e.g. 'bams', 'pca'")
     config: dict[str, Any] = Field(default_factory=dict, description="model config as a dict")
@@ -78,11 +101,37 @@ class ModelInfo(_Strict):
     display_name: str | None = Field(
         default=None, description="label for tables, e.g. 'BAMS (short-term only)'"
     )
+    origin: ModelOrigin | None = Field(
+        default=None,
+        description="builtin | entry-point | import-path | embeddings (precomputed); "
+                    "null in schema 1.0 files",
+    )
+    target: str | None = Field(
+        default=None, description="'package.module:ClassName' of the model class, or the "
+                                  "embeddings file for origin 'embeddings'")
+    package: str | None = Field(
+        default=None, description="'distribution version' that declared the entry point")
+    embeddings_sha256: str | None = Field(
+        default=None, description="'sha256:<hex>' of the embeddings file (origin 'embeddings')")
 
     @property
     def label(self) -> str:
         """Name shown in tables: `display_name` if set, else `name`."""
         return self.display_name or self.name
+
+    @property
+    def external(self) -> bool:
+        """True when the model was not defined in behaviorbench (or is not a model at all)."""
+        return self.origin not in (None, "builtin")
+
+    @model_validator(mode="after")
+    def _origin_fields(self) -> ModelInfo:
+        _check_digest("model.embeddings_sha256", self.embeddings_sha256)
+        if self.origin == "embeddings" and not self.embeddings_sha256:
+            raise ValueError("model.origin 'embeddings' needs model.embeddings_sha256")
+        if self.embeddings_sha256 and self.origin != "embeddings":
+            raise ValueError("model.embeddings_sha256 is only for model.origin 'embeddings'")
+        return self
 
 
 class DatasetInfo(_Strict):
@@ -95,16 +144,62 @@ class DatasetInfo(_Strict):
     checksum: str | None = Field(
         default=None, description="content checksum as 'algo:hexdigest', e.g. 'sha256:ab12...'"
     )
+    config_hash: str | None = Field(
+        default=None, description="'sha256:<hex>' of the generator config (canonical JSON); "
+                                  "null for data without one (MABe) and in schema 1.0 files")
 
     @model_validator(mode="after")
     def _checksum_format(self) -> DatasetInfo:
-        if self.checksum is not None:
-            algo, sep, digest = self.checksum.partition(":")
-            if not sep or not algo or not digest:
-                raise ValueError(
-                    f"dataset.checksum must look like 'algo:hexdigest', got {self.checksum!r}"
-                )
+        _check_digest("dataset.checksum", self.checksum)
+        _check_digest("dataset.config_hash", self.config_hash)
         return self
+
+
+class ProtocolInfo(_Strict):
+    """How the tasks were scored: what must be equal for two results to rank side by side.
+
+    `hash` is `canonical_hash` of the other fields; it is checked on load.
+    """
+
+    name: str = Field(min_length=1, description="e.g. 'quadruped-frozen-readout'")
+    version: str = Field(min_length=1, description="version of that protocol's definition")
+    split: str = Field(min_length=1, description="'paper', 'random', 'official md5:...', ...")
+    readout: dict[str, Any] = Field(default_factory=dict, description="readout settings")
+    frames: dict[str, Any] = Field(default_factory=dict, description="scored-frame selection")
+    hash: str = Field(description="'sha256:<hex>' of the fields above")
+
+    @staticmethod
+    def digest(name: str, version: str, split: str, readout: dict, frames: dict) -> str:
+        return canonical_hash({"name": name, "version": version, "split": split,
+                               "readout": readout, "frames": frames})
+
+    @classmethod
+    def build(cls, name: str, version: str, split: str, readout: dict[str, Any],
+              frames: dict[str, Any] | None = None) -> ProtocolInfo:
+        """A ProtocolInfo with its hash computed."""
+        frames = dict(frames or {})
+        return cls(name=name, version=version, split=split, readout=readout, frames=frames,
+                   hash=cls.digest(name, version, split, readout, frames))
+
+    @model_validator(mode="after")
+    def _hash_matches(self) -> ProtocolInfo:
+        want = self.digest(self.name, self.version, self.split, self.readout, self.frames)
+        if self.hash != want:
+            raise ValueError(f"protocol.hash {self.hash!r} does not match its fields ({want})")
+        return self
+
+    def differences(self, other: ProtocolInfo) -> list[str]:
+        """'field: mine != other' for each top-level or readout/frames key that differs."""
+        out = []
+        for key in ("name", "version", "split"):
+            if getattr(self, key) != getattr(other, key):
+                out.append(f"{key} {getattr(other, key)!r} != {getattr(self, key)!r}")
+        for part in ("readout", "frames"):
+            a, b = getattr(self, part), getattr(other, part)
+            for k in sorted(set(a) | set(b)):
+                if a.get(k) != b.get(k):
+                    out.append(f"{part}.{k} {b.get(k)!r} != {a.get(k)!r}")
+        return out
 
 
 class TaskScore(_Strict):
@@ -191,6 +286,7 @@ class BenchmarkResults(_Strict):
     schema_version: str = SCHEMA_VERSION
     model: ModelInfo
     dataset: DatasetInfo
+    protocol: ProtocolInfo | None = Field(default=None, description="null in schema 1.0 files")
     tasks: list[TaskScore] = Field(min_length=1)
     seeds: list[int] | None = Field(default=None, description="seeds of the run (training/readout)")
     train_time_s: float | None = Field(default=None, ge=0, description="training wall time, s")
@@ -238,6 +334,12 @@ class BenchmarkResults(_Strict):
             ]
             if missing:
                 raise ValueError(f"measured results (published=false) must have {missing}")
+            if self.schema_version != "1.0":
+                missing = [f for f, v in (("protocol", self.protocol),
+                                          ("model.origin", self.model.origin)) if v is None]
+                if missing:
+                    raise ValueError(f"measured results of schema {self.schema_version} must "
+                                     f"have {missing}")
         return self
 
     def task(self, name: str) -> TaskScore:

@@ -15,12 +15,17 @@ Protocol (documented in docs/benchmark.md)
   ``max_test_frames`` of each; the counts are recorded in each task's ``extra``.
 - Embeddings are computed in batches of sequences and only the selected frames (plus the
   per-sequence mean for ``pooling="mean"`` tasks) are kept, so memory is bounded by the caps.
+- Models: a built-in name, an entry-point name or ``package.module:ClassName``
+  (``sources.py``); or, with ``embeddings``, no model at all: the (N, T, D) embeddings of a file
+  (``embeddings.py``) are scored with the same frames, readouts and seeds.
+- Every results file records the dataset's identity and the protocol (``identity.py``).
+- Nothing is written before the inputs are checked: model name and config, dataset, splits and
+  the embeddings file.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,6 +36,7 @@ import numpy as np
 import torch
 
 from . import hardware
+from .identity import quadruped_protocol, split_name, store_identity
 from .readout import (
     LinearReadoutConfig,
     RidgeReadoutConfig,
@@ -53,26 +59,9 @@ class DatasetHandle:
     kind: str  # results.DatasetInfo.kind ("quadruped", "mabe22")
     path: str
     schema_version: str | None
-    checksum: str | None
+    checksum: str | None  # "sha256:<hex>" of the data
     vocabularies: dict[str, tuple[str, ...]] = field(default_factory=dict)
-
-
-def _checksum_from_attrs(attrs: dict) -> str | None:
-    sums = attrs.get("checksums") or {}
-    if not sums:
-        return None
-    h = hashlib.sha256("\n".join(f"{k}={sums[k]}" for k in sorted(sums)).encode())
-    return "sha256:" + h.hexdigest()
-
-
-def checksum_arrays(arrays: dict[str, np.ndarray]) -> str:
-    """sha256 over the named arrays' bytes (sorted by name) -> 'sha256:<hex>'."""
-    h = hashlib.sha256()
-    for k in sorted(arrays):
-        a = np.ascontiguousarray(arrays[k])
-        h.update(f"{k}:{a.dtype.str}:{a.shape}".encode())
-        h.update(a.tobytes())
-    return "sha256:" + h.hexdigest()
+    config_hash: str | None = None  # "sha256:<hex>" of the generator config
 
 
 def load_terrain(path: str | Path) -> DatasetHandle:
@@ -82,19 +71,17 @@ def load_terrain(path: str | Path) -> DatasetHandle:
     ds = load_terrain_dataset(path)
     attrs = getattr(ds, "attrs", {}) or {}
     cfg = attrs.get("config") or {}
-    checksum = _checksum_from_attrs(attrs)
-    if checksum is None:
-        checksum = checksum_arrays(
-            {"features": ds.features, **ds.sequence_labels, **ds.frame_labels}
-        )
+    ident = store_identity(
+        path, arrays={"features": ds.features, **ds.sequence_labels, **ds.frame_labels})
     return DatasetHandle(
         data=ds,
         name=str(cfg.get("name") or cfg.get("preset") or Path(path).stem),
         kind="quadruped",
         path=str(path),
-        schema_version=str(attrs["schema_version"]) if "schema_version" in attrs else None,
-        checksum=checksum,
+        schema_version=ident.schema_version,
+        checksum=ident.checksum,
         vocabularies=dict(getattr(ds, "vocabularies", {}) or {}),
+        config_hash=ident.config_hash,
     )
 
 
@@ -117,7 +104,7 @@ PIPELINES: dict[str, Callable[..., Any]] = {"mabe": _mabe_pipeline}
 class RunConfig:
     """One ``run-benchmark`` invocation."""
 
-    model: str  # key of behaviorbench.models.MODELS
+    model: str  # MODELS key, entry-point name or package.module:ClassName; with embeddings: name
     data: str  # dataset path
     tasks: tuple[str, ...] | None = None  # None: DEFAULT_TASKS of the dataset kind
     dataset_kind: str = "terrain"  # key of DATASET_LOADERS when no task names one
@@ -139,6 +126,8 @@ class RunConfig:
     save_checkpoint: bool = True  # write out/checkpoints/<model>_seed<s>.pt
     mabe_split: str | None = None  # MABe: official jax_split.json (None: fallback, unofficial)
     mabe_tasks: str | None = None  # MABe: jax_tasks.json (None: the published 13 tasks, seeds)
+    embeddings: str | None = None  # (N, T, D) .npy / Zarr file scored instead of a model
+    n_parameters: int | None = None  # with embeddings: the producing model's size, if known
 
 
 @dataclass
@@ -177,17 +166,25 @@ class Embedded:
 
 
 def embed_selection(
-    model: Any, features: np.ndarray, sel: Selection, skip: int, batch: int
+    embed: Callable[[np.ndarray], np.ndarray], sel: Selection, skip: int, batch: int
 ) -> Embedded:
-    """Embed the sequences of ``sel`` in batches, keeping only the selected frames."""
+    """Embed the sequences of ``sel`` in batches, keeping only the selected frames.
+
+    ``embed`` maps sorted sequence indices (b,) to their embeddings (b, T, D).
+    """
     seqs = np.unique(sel.seq)
     rows: np.ndarray | None = None
     means: dict[int, np.ndarray] = {}
     for s in range(0, len(seqs), batch):
         chunk = seqs[s : s + batch]
-        z = model.embed(features[chunk])  # (b, T, D)
+        z = embed(chunk)  # (b, T, D)
         if rows is None:
             rows = np.empty((len(sel.seq), z.shape[-1]), dtype=np.float32)
+        elif z.shape[-1] != rows.shape[1]:
+            from .sources import ModelProtocolError
+
+            raise ModelProtocolError(f"embedding size changed between batches: D = "
+                                     f"{rows.shape[1]}, then {z.shape[-1]}")
         for j, q in enumerate(chunk):
             means[int(q)] = z[j, skip:].mean(axis=0)
         lo, hi = np.searchsorted(sel.seq, [chunk[0], chunk[-1] + 1])
@@ -253,19 +250,6 @@ def _n_classes(spec: TaskSpec, handle: DatasetHandle, data: Any) -> int:
     return int(np.max(src[spec.label])) + 1
 
 
-def build_model(cfg: RunConfig, seed: int) -> Any:
-    """A fresh, untrained model for ``seed`` with the run's overrides and device."""
-    from behaviorbench.models import MODELS, get_model
-
-    fields = {f.name for f in dataclasses.fields(MODELS[cfg.model].config_class)}
-    over = dict(cfg.model_overrides)
-    if "seed" in fields:
-        over.setdefault("seed", int(seed))
-    if "device" in fields:
-        over.setdefault("device", cfg.device)
-    return get_model(cfg.model, **over)
-
-
 def resolve_tasks(cfg: RunConfig) -> tuple[str, list[TaskSpec]]:
     """(dataset kind, task specs) of the run; all tasks must use one dataset kind."""
     if cfg.tasks:
@@ -326,37 +310,27 @@ def run_provenance(device: str) -> dict[str, Any]:
         "date": R.utc_now(),
     }
 
-def checkpoint_model(cfg: RunConfig, loaded: Any, log: Callable[[str], None]) -> Any:
-    """The model in ``cfg.checkpoint``, loaded once (``loaded``: the one loaded before, or None).
-
-    Raises ``ValueError`` when the checkpoint holds another model than ``cfg.model``.
-    """
-    if loaded is not None:
-        return loaded
-    from behaviorbench.models import load_model
-
-    log(f"loading checkpoint {cfg.checkpoint}")
-    model = load_model(cfg.checkpoint)
-    if getattr(model, "name", cfg.model) != cfg.model:
-        raise ValueError(f"{cfg.checkpoint} holds a {model.name!r} model, not {cfg.model!r}")
-    return model
 
 def run_benchmark(cfg: RunConfig, log: Callable[[str], None] = print) -> RunOutcome:
-    """Run the whole protocol (module docstring) and write results JSON, plots, checkpoints."""
-    from behaviorbench.models import MODELS
+    """Run the whole protocol (module docstring) and write results JSON, plots, checkpoints.
 
+    Bad input (unknown model, invalid config, unusable dataset, split or embeddings file)
+    raises before anything is written.
+    """
     from . import results as R
+    from .embeddings import open_embeddings
+    from .sources import check_overrides
 
-    if cfg.model not in MODELS:
-        raise KeyError(f"unknown model {cfg.model!r}; choose from {sorted(MODELS)}")
     kind, specs = resolve_tasks(cfg)
+    if cfg.embeddings and kind in PIPELINES:
+        raise ValueError(f"--embeddings scores the quadruped tasks only, not {kind!r} tasks")
+    source = None if cfg.embeddings else check_overrides(cfg)
     if kind in PIPELINES:
         return PIPELINES[kind](cfg, specs, log)
     if kind not in DATASET_LOADERS:
         raise KeyError(f"no loader for dataset kind {kind!r}; have {sorted(DATASET_LOADERS)}")
     readout_cfg = dataclasses.replace(cfg.readout, device=_readout_device(cfg.device))
     out = Path(cfg.out)
-    out.mkdir(parents=True, exist_ok=True)
     seeds = [int(s) for s in cfg.seeds]
 
     log(f"loading {cfg.data}")
@@ -364,9 +338,14 @@ def run_benchmark(cfg: RunConfig, log: Callable[[str], None] = print) -> RunOutc
     data = handle.data
     features = np.asarray(data.features, dtype=np.float32)
     n_frames = features.shape[1]
+    precomputed = None
+    if cfg.embeddings:
+        log(f"checking {cfg.embeddings}")
+        precomputed = open_embeddings(cfg.embeddings, features.shape[0], n_frames)
 
     for spec in specs:  # an unusable split fails here, before any time is spent on training
         _splits(data, spec.split, seeds[0])
+    out.mkdir(parents=True, exist_ok=True)
 
     runs: dict[str, dict[str, TaskRun]] = {}
     checkpoints: list[Path] = []
@@ -376,20 +355,11 @@ def run_benchmark(cfg: RunConfig, log: Callable[[str], None] = print) -> RunOutc
     plot_payload: dict[str, Any] = {}
     for i, seed in enumerate(seeds):
         t0 = time.perf_counter()
-        if cfg.checkpoint:
-            model = checkpoint_model(cfg, model, log)
+        if precomputed is None:
+            model = _seed_model(cfg, model, seed, features, data, specs, out, checkpoints, log)
+            embed = _model_embedder(model, features, cfg.model)
         else:
-            model = build_model(cfg, seed)
-            fit_idx = None
-            if cfg.fit_on == "train":
-                fit_idx = np.unique(np.concatenate([_splits(data, s.split, seed)[0]
-                                                    for s in specs]))
-            log(f"[seed {seed}] training {cfg.model} on "
-                f"{len(features) if fit_idx is None else len(fit_idx)} sequences")
-            model.fit(features if fit_idx is None else features[fit_idx])
-            if cfg.save_checkpoint:
-                ck = model.save(out / "checkpoints" / f"{cfg.model}_seed{seed}.pt")
-                checkpoints.append(Path(ck))
+            embed = precomputed.embed_sequences
         train_time += time.perf_counter() - t0 if not cfg.checkpoint else 0.0
 
         t0 = time.perf_counter()
@@ -401,9 +371,7 @@ def run_benchmark(cfg: RunConfig, log: Callable[[str], None] = print) -> RunOutc
                 parts = []
                 for idx, cap in ((tr_idx, cfg.max_train_frames), (te_idx, cfg.max_test_frames)):
                     sel = select_frames(idx, n_frames, cap, cfg.skip_frames, cfg.frame_seed)
-                    emb = embed_selection(model, features, sel, cfg.skip_frames,
-                                          cfg.embed_batch)
-                    parts += [sel, emb]
+                    parts += [sel, embed_selection(embed, sel, cfg.skip_frames, cfg.embed_batch)]
                 cache[key] = tuple(parts)
             sel_tr, emb_tr, sel_te, emb_te = cache[key]
             for view, dims in score_views(cfg, model).items():
@@ -415,30 +383,42 @@ def run_benchmark(cfg: RunConfig, log: Callable[[str], None] = print) -> RunOutc
                 plot_payload["test"] = (sel_te, emb_te)
         eval_time += time.perf_counter() - t0
 
+    from .plots import embedding_spaces
+    from .sources import embeddings_info, model_info, safe_name
+
+    protocol = quadruped_protocol(
+        split_name([s.split for s in specs]), cfg.readout, cfg.ridge, cfg.max_train_frames,
+        cfg.max_test_frames, cfg.skip_frames, cfg.frame_seed)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     paths: dict[str, Path] = {}
     results: dict[str, Any] = {}
     all_artifacts: list[Path] = []
     for view, view_runs in runs.items():
-        stem = f"{view}_{handle.name}_{stamp}"
+        stem = f"{safe_name(view)}_{handle.name}_{stamp}"
         artifacts: list[Path] = []
         if cfg.plots:
-            artifacts = _plots(cfg, view, model if view == cfg.model else None, data, handle,
-                               view_runs, plot_payload, out, stem, log)
+            spaces = embedding_spaces(model) if view == cfg.model else None
+            artifacts = _plots(cfg, view, spaces, data, handle, view_runs, plot_payload, out,
+                               stem, log)
         notes = _notes(cfg)
         if view != cfg.model:
             notes = (f"{view}: the {SPACE_VIEWS[cfg.model][view]}-term space of the {cfg.model} "
                      f"model trained in this run (no separate training); " + notes)
+        if precomputed is not None:
+            info = embeddings_info(view, cfg.embeddings, precomputed.sha256, cfg.n_parameters)
+        else:
+            info = model_info(view, model, source, per_seed=not cfg.checkpoint)
+            if view != cfg.model:
+                info = info.model_copy(update={"target": None, "package": None})
         res = R.BenchmarkResults(
-            model=R.ModelInfo(name=view,
-                              config=_model_config(model, per_seed=not cfg.checkpoint),
-                              n_parameters=int(getattr(model, "n_parameters", 0) or 0)),
+            model=info,
             dataset=R.DatasetInfo(name=handle.name, kind=handle.kind, path=handle.path,
                                   schema_version=handle.schema_version,
-                                  checksum=handle.checksum),
+                                  checksum=handle.checksum, config_hash=handle.config_hash),
+            protocol=protocol,
             tasks=[_task_score(run, cfg) for run in view_runs.values()],
             seeds=seeds,
-            train_time_s=train_time if not cfg.checkpoint else None,
+            train_time_s=train_time if not (cfg.checkpoint or precomputed) else None,
             eval_time_s=eval_time,
             **run_provenance(cfg.device),
             artifacts=[str(a.relative_to(out)) for a in artifacts],
@@ -451,6 +431,36 @@ def run_benchmark(cfg: RunConfig, log: Callable[[str], None] = print) -> RunOutc
                       checkpoints=checkpoints, artifacts=all_artifacts,
                       task_runs=runs[cfg.model],
                       extra_results={v: p for v, p in paths.items() if v != cfg.model})
+
+
+def _seed_model(cfg: RunConfig, model: Any, seed: int, features: np.ndarray, data: Any,
+                specs: list[TaskSpec], out: Path, checkpoints: list[Path],
+                log: Callable[[str], None]) -> Any:
+    """The model of ``seed``: loaded from ``cfg.checkpoint`` once, or trained from scratch."""
+    from .sources import build_model, checkpoint_model, safe_name
+
+    if cfg.checkpoint:
+        return checkpoint_model(cfg, model, log)
+    model = build_model(cfg, seed)
+    fit_idx = None
+    if cfg.fit_on == "train":
+        fit_idx = np.unique(np.concatenate([_splits(data, s.split, seed)[0] for s in specs]))
+    log(f"[seed {seed}] training {cfg.model} on "
+        f"{len(features) if fit_idx is None else len(fit_idx)} sequences")
+    model.fit(features if fit_idx is None else features[fit_idx])
+    if cfg.save_checkpoint:
+        ck = out / "checkpoints" / f"{safe_name(cfg.model)}_seed{seed}.pt"
+        model.save(ck)
+        checkpoints.append(ck)
+    return model
+
+
+def _model_embedder(model: Any, features: np.ndarray, name: str
+                    ) -> Callable[[np.ndarray], np.ndarray]:
+    """Sequence indices (b,) -> the model's checked embeddings (b, T, D) of those sequences."""
+    from .sources import checked_embed
+
+    return lambda idx: checked_embed(model, features[idx], name)
 
 
 def _slice(emb: Embedded, dims: slice) -> Embedded:
@@ -496,24 +506,13 @@ def _hardware(device: str) -> Any:
                     device=_readout_device(device), cpu_count=hardware.hardware_info()["cpu_count"])
 
 
-def _model_config(model: Any, per_seed: bool) -> dict:
-    """The model's config as JSON-able dict; ``seed`` dropped when it varied per run."""
-    from behaviorbench.models.base import config_to_dict
-
-    cfg = getattr(model, "config", None)
-    if cfg is None or not dataclasses.is_dataclass(cfg):
-        return {}
-    out = {}
-    for k, v in config_to_dict(cfg).items():
-        if per_seed and k == "seed":
-            continue
-        out[k] = v if isinstance(v, (int, float, str, bool, list, type(None))) else str(v)
-    return out
-
-
 def _notes(cfg: RunConfig) -> str:
-    return (f"model fitted on {cfg.fit_on} sequences per seed"
-            f"{' (loaded from ' + cfg.checkpoint + ')' if cfg.checkpoint else ''}; "
+    if cfg.embeddings:
+        what = f"precomputed embeddings from {cfg.embeddings} (no model trained here)"
+    else:
+        what = (f"model fitted on {cfg.fit_on} sequences per seed"
+                f"{' (loaded from ' + cfg.checkpoint + ')' if cfg.checkpoint else ''}")
+    return (f"{what}; "
             f"{_readout_note(cfg.readout)}, "
             f"ridge alpha by {cfg.ridge.cv_folds}-fold CV grouped by sequence over "
             f"{list(cfg.ridge.alphas)}; frames t >= {cfg.skip_frames}, caps "
@@ -556,19 +555,19 @@ def _task_score(run: TaskRun, cfg: RunConfig) -> Any:
                                  run.values, run.seeds, extra=extra, note=note)
 
 
-def _plots(cfg, view, model, data, handle, runs, payload, out, stem, log) -> list[Path]:
-    """PCA projections (main model only: one figure per space) and confusion matrices."""
+def _plots(cfg, view, spaces, data, handle, runs, payload, out, stem, log) -> list[Path]:
+    """PCA projections (main result only, ``spaces``: one figure per named embedding slice)
+    and confusion matrices."""
     try:
         from . import plots
     except Exception as e:  # noqa: BLE001 - plots are optional
         log(f"plots skipped: {e}")
         return []
     files: list[Path] = []
-    if model is not None and "test" in payload:
+    if spaces is not None and "test" in payload:
         sel, emb = payload["test"]
         files += plots.embedding_projections(
-            emb.rows, sel, data, handle.vocabularies, plots.embedding_spaces(model),
-            out, stem, seed=cfg.frame_seed,
+            emb.rows, sel, data, handle.vocabularies, spaces, out, stem, seed=cfg.frame_seed,
         )
     for run in runs.values():
         if run.confusions:

@@ -3,6 +3,9 @@
     leaderboard add FILE... [--dir DIR]
     leaderboard show [--task T ...] [--dataset D] [--model M] [--no-published] [--dir DIR]
     leaderboard compare A B [--alpha 0.05] [--dir DIR]     (A, B: submission id, model, or file)
+
+A store holds one board per dataset kind: `add` refuses results scored on another dataset or
+protocol than the board's (store.py); `compare` refuses A and B scored on different ones.
     leaderboard render --out DIR [--no-published] [--dir DIR]
 
 `--dir` is the store folder (default `./leaderboard`, relative to the current directory).
@@ -60,7 +63,6 @@ def _resolve(store: LeaderboardStore, key: str) -> Row:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     console = Console()
-    err = Console(stderr=True)
     store = LeaderboardStore(args.dir)
     try:
         if args.cmd == "add":
@@ -85,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
             page = render(rows, args.out)
             console.print(f"wrote {page} and {Path(args.out) / 'leaderboard.md'}")
     except (LeaderboardError, ResultsValidationError) as e:
-        err.print(f"leaderboard {args.cmd}: {e}", markup=False, highlight=False)
+        print(f"leaderboard {args.cmd}: {e}", file=sys.stderr)  # unwrapped: one line per problem
         return 1
     return 0
 

@@ -3,6 +3,9 @@
 Test: Welch's unequal-variance two-sample t-test on the per-seed scores
 (`scipy.stats.ttest_ind(a, b, equal_var=False)`), two-sided, alpha 0.05 by default, no correction
 for multiple tasks. It needs at least two seeds on each side; otherwise the row says so.
+
+Only like is compared with like: A and B must share their dataset identity and protocol
+(`rows.comparability`); otherwise `compare_results` raises `LeaderboardError` saying what differs.
 """
 
 from __future__ import annotations
@@ -14,7 +17,8 @@ from rich.console import Console
 from rich.table import Table
 from scipy import stats
 
-from behaviorbench.leaderboard.rows import Row, fmt_score, task_of
+from behaviorbench.leaderboard.rows import Row, comparability, fmt_score, task_of
+from behaviorbench.leaderboard.store import LeaderboardError
 
 TEST_NAME = "Welch's t-test (scipy.stats.ttest_ind, equal_var=False, two-sided)"
 
@@ -36,7 +40,13 @@ class TaskComparison:
 
 
 def compare_results(a: Row, b: Row, alpha: float = 0.05) -> list[TaskComparison]:
-    """Compare every task present in both rows (in A's task order)."""
+    """Compare every task present in both rows (in A's task order).
+
+    Raises `LeaderboardError` when A and B were scored on different data or protocols.
+    """
+    reason = comparability(a, b)
+    if reason:
+        raise LeaderboardError(reason)
     out = []
     for ta in a.results.tasks:
         tb = task_of(b, ta.name)
@@ -74,8 +84,6 @@ def print_comparison(a: Row, b: Row, alpha: float = 0.05, console: Console | Non
     da, db = a.results.dataset, b.results.dataset
     console.print(f"A = {a.label} [{a.key}] on {da.name}")
     console.print(f"B = {b.label} [{b.key}] on {db.name}")
-    if (da.name, da.checksum) != (db.name, db.checksum):
-        console.print("[yellow]warning: A and B were scored on different datasets[/yellow]")
     table = Table(title="B − A per task", title_justify="left")
     for col in ("task", "metric", "A", "B", "B − A", "better", "p", f"significant (p<{alpha})"):
         table.add_column(col)

@@ -9,8 +9,9 @@ Output folder::
     published/*.json    the published reference rows as results files
     rows.json           key, model, dataset, published flag and JSON link of every row
 
-The page has one sortable table per dataset (a row per model, a column per task with
-mean ± std over seeds) and one bar chart per task (mean, error bar ± std), generated here as SVG.
+The page has one sortable table per board (`rows.group_rows`: a row per model, a column per task
+with mean ± std over seeds), headed by the dataset and protocol the board is for, and one bar
+chart per task (mean, error bar ± std), generated here as SVG.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from behaviorbench.leaderboard.rows import (
     fmt_params,
     fmt_score,
     fmt_seconds,
-    group_by_dataset,
+    group_rows,
     ranked,
     task_names,
     task_of,
@@ -161,6 +162,9 @@ def _table_html(group: list[Row], tasks: list[str], hrefs: dict[str, tuple[str, 
         res = row.results
         pub = "1" if row.published else "0"
         badge = ' <span class="badge">published</span>' if row.published else ""
+        if res.model.external:
+            badge += (f' <span class="badge external" title="{_e(res.model.target or "")}">'
+                      f"external: {_e(res.model.origin)}</span>")
         cells = [f'<td data-value="{_e(row.label.lower())}">{_e(row.label)}{badge}</td>']
         for task in tasks:
             t = task_of(row, task)
@@ -222,23 +226,31 @@ def _copy_files(rows: list[Row], out: Path) -> dict[str, tuple[str, list[str]]]:
 def render_html(rows: list[Row], hrefs: dict[str, tuple[str, list[str]]]) -> str:
     """The full page as a string."""
     sections = []
-    for (kind, name), group in group_by_dataset(rows).items():
+    ids: set[str] = set()
+    for g in group_rows(rows):
+        kind, name, group = g.kind, g.name, g.rows
         tasks = task_names(group)
         charts = "".join(
             f"<figure>{bar_chart_svg(group, t)}<figcaption>{_e(t)}: mean ± std over seeds"
             f"</figcaption></figure>"
             for t in tasks
         )
-        all_pub = all(r.published for r in group)
-        note = " (published reference rows only)" if all_pub else ""
+        note = {"published": " (published reference rows only)",
+                "unverified": " (unverified protocol)"}.get(g.status, "")
+        sid = f"ds-{_slug(name)}" + ("-unverified" if g.status == "unverified" else "")
+        while sid in ids:
+            sid += "-x"
+        ids.add(sid)
         sections.append(
-            f'<section class="dataset" data-dataset="{_e(name)}" id="ds-{_slug(name)}">'
+            f'<section class="dataset" data-dataset="{_e(name)}" data-status="{g.status}" '
+            f'id="{sid}">'
             f"<h2>{_e(name)}<small>{_e(kind)}{_e(note)}</small></h2>"
+            f'<p class="board">{_e(g.identity())}</p>'
             + _table_html(group, tasks, hrefs)
             + f'<div class="charts">{charts}</div></section>'
         )
     models = sorted({r.label for r in rows}, key=str.lower)
-    datasets = list(dict.fromkeys(r.results.dataset.name for r in group_by_dataset_rows(rows)))
+    datasets = list(dict.fromkeys(g.name for g in group_rows(rows)))
     page = Template(_template("page.html")).safe_substitute(
         title=_e(TITLE),
         generated=_e(utc_now().isoformat().replace("+00:00", "Z")),
@@ -252,18 +264,14 @@ def render_html(rows: list[Row], hrefs: dict[str, tuple[str, list[str]]]) -> str
     return page
 
 
-def group_by_dataset_rows(rows: list[Row]) -> list[Row]:
-    """Rows in the order of `group_by_dataset` (for stable option order)."""
-    return [r for g in group_by_dataset(rows).values() for r in g]
-
-
 def render_markdown(rows: list[Row]) -> str:
     """Markdown tables (one per dataset): model, one column per task, #params, train time."""
     out = [f"# {TITLE}", "", "Mean ± sample std over seeds (n = number of seeds). "
            "*published*: reported by the source, not measured here.", ""]
-    for (kind, name), group in group_by_dataset(rows).items():
+    for g in group_rows(rows):
+        kind, name, group = g.kind, g.name, g.rows
         tasks = task_names(group)
-        out += [f"## {name} ({kind})", ""]
+        out += [f"## {name} ({kind})", "", g.identity(), ""]
         heads = []
         for task in tasks:
             ref = next(t for r in group if (t := task_of(r, task)) is not None)

@@ -1,19 +1,33 @@
 """Leaderboard rows: submissions plus published reference rows, grouped and ranked.
 
 Shared by `show`, `compare` and `render`. A row is one results object (one model on one
-dataset); tables are per dataset (kind + name); ranking is per task by the task's mean over
-seeds, best first, respecting `higher_is_better`.
+dataset). Rows are grouped so that only like is ranked with like (`group_rows`):
+
+- a **board**: measured results with the same dataset identity (checksum, schema version,
+  config hash) and the same protocol hash;
+- **unverified**: results of schema 1.0 (no protocol recorded), per dataset name and checksum;
+  they rank only among themselves;
+- **published** reference rows join the board or unverified group of their dataset kind and
+  name, else form their own group.
+
+Ranking is per task by the task's mean over seeds, best first, respecting `higher_is_better`.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
-from behaviorbench.benchmark.results import BenchmarkResults, TaskScore
+from behaviorbench.benchmark.results import (
+    BenchmarkResults,
+    DatasetInfo,
+    ProtocolInfo,
+    TaskScore,
+)
 from behaviorbench.leaderboard.published import published_results
-from behaviorbench.leaderboard.store import LeaderboardStore
+from behaviorbench.leaderboard.store import LeaderboardStore, short_digest
 
 
 @dataclass(frozen=True)
@@ -36,6 +50,94 @@ class Row:
     @property
     def dataset_key(self) -> tuple[str, str]:
         return (self.results.dataset.kind, self.results.dataset.name)
+
+    @property
+    def board_key(self) -> tuple:
+        """Rows rank together only when these keys are equal (module docstring)."""
+        d, p = self.results.dataset, self.results.protocol
+        if self.published:
+            return ("published", d.kind, d.name)
+        if p is None:
+            return ("unverified", d.kind, d.name, d.checksum)
+        return ("board", d.kind, d.checksum, d.schema_version, d.config_hash, p.hash)
+
+
+def comparability(a: Row, b: Row) -> str | None:
+    """Why `a` and `b` must not be compared (one line), or None when they may."""
+    if a.board_key == b.board_key:
+        return None
+    da, db = a.results.dataset, b.results.dataset
+    pa, pb = a.results.protocol, b.results.protocol
+    if (pa is None) != (pb is None):
+        old = a if pa is None else b
+        return (f"{old.label} [{old.key}] records no protocol (results schema "
+                f"{old.results.schema_version}); it compares only with such results")
+    why = [f"{what} {x or '-'} vs {y or '-'}" for what, x, y in (
+        ("dataset checksum", da.checksum, db.checksum),
+        ("dataset schema", da.schema_version, db.schema_version),
+        ("dataset config hash", da.config_hash, db.config_hash),
+        ("protocol hash", pa.hash if pa else None, pb.hash if pb else None)) if x != y]
+    return "A and B were scored on different data or protocols: " + "; ".join(why)
+
+
+@dataclass
+class Group:
+    """Rows that rank together, and what they were scored on."""
+
+    status: Literal["board", "unverified", "published"]
+    kind: str
+    name: str  # dataset name (of the first row)
+    dataset: DatasetInfo | None  # identity of the measured rows (None: published only)
+    protocol: ProtocolInfo | None
+    rows: list[Row] = field(default_factory=list)
+
+    def identity(self) -> str:
+        """One line: which data and protocol this group's scores belong to."""
+        if self.status == "published":
+            return "published reference rows only (reported by their source, not measured here)"
+        d = self.dataset
+        data = (f"dataset {self.name} [{self.kind}], checksum {short_digest(d.checksum)}, schema "
+                f"{d.schema_version or '-'}, config {short_digest(d.config_hash)}")
+        if self.status == "unverified":
+            return (f"{data}; protocol not recorded (results schema 1.0): ranked only among "
+                    "themselves")
+        p = self.protocol
+        return f"{data}; protocol {p.name} v{p.version}, split {p.split}{_readout(p)}"
+
+
+def _readout(p: ProtocolInfo) -> str:
+    lin, fr = p.readout.get("linear") or {}, p.frames
+    parts = []
+    if lin:
+        steps = f" {lin.get('steps')} steps" if lin.get("solver") == "adamw" else ""
+        parts.append(f"linear {lin.get('solver')}{steps}")
+    if fr:
+        parts.append(f"frames {fr.get('max_train_frames')} train / {fr.get('max_test_frames')} "
+                     f"test, t >= {fr.get('skip_frames')}")
+    return (", " + ", ".join(parts)) if parts else ""
+
+
+def group_rows(rows: list[Row]) -> list[Group]:
+    """Rows grouped as the module docstring says: boards, then unverified, then published."""
+    groups: dict[tuple, Group] = {}
+    for r in rows:
+        if r.published:
+            continue
+        d = r.results.dataset
+        status = "unverified" if r.results.protocol is None else "board"
+        g = groups.setdefault(r.board_key, Group(status, d.kind, d.name, d, r.results.protocol))
+        g.rows.append(r)
+    ordered = sorted(groups.values(), key=lambda g: g.status != "board")
+    for r in rows:
+        if not r.published:
+            continue
+        d = r.results.dataset
+        home = next((g for g in ordered if (g.kind, g.name) == (d.kind, d.name)), None)
+        if home is None:
+            home = Group("published", d.kind, d.name, None, None)
+            ordered.append(home)
+        home.rows.append(r)
+    return ordered
 
 
 def collect_rows(store: LeaderboardStore | None, include_published: bool = True) -> list[Row]:
@@ -69,14 +171,6 @@ def filter_rows(
             continue
         out.append(r)
     return out
-
-
-def group_by_dataset(rows: list[Row]) -> dict[tuple[str, str], list[Row]]:
-    """(kind, name) -> rows, measured datasets first, then in first-seen order."""
-    groups: dict[tuple[str, str], list[Row]] = {}
-    for r in sorted(rows, key=lambda r: r.published):
-        groups.setdefault(r.dataset_key, []).append(r)
-    return groups
 
 
 def task_names(rows: list[Row]) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from behaviorbench.leaderboard.rows import (
@@ -12,24 +13,28 @@ from behaviorbench.leaderboard.rows import (
     fmt_params,
     fmt_score,
     fmt_seconds,
-    group_by_dataset,
+    group_rows,
     ranked,
     task_names,
 )
 
 
 def build_tables(rows: list[Row], tasks: list[str] | None = None) -> list[Table]:
-    """One rich Table per (dataset, task) present in `rows` (restricted to `tasks` if given)."""
+    """One rich Table per (group, task) present in `rows` (restricted to `tasks` if given); each
+    table's caption says which data and protocol the group's scores belong to."""
     tables = []
-    for (kind, name), group in group_by_dataset(rows).items():
+    for g in group_rows(rows):
+        kind, name, group = g.kind, g.name, g.rows
         for task in task_names(group):
             if tasks and task not in tasks:
                 continue
             ranking = ranked(group, task)
             first = ranking[0][2]
             direction = "higher is better" if first.higher_is_better else "lower is better"
+            unverified = " (unverified protocol)" if g.status == "unverified" else ""
             table = Table(
-                title=f"{name} [{kind}] — {task} ({first.metric}, {direction}, {first.level})",
+                title=escape(f"{name} [{kind}]{unverified} — {task} ({first.metric}, "
+                             f"{direction}, {first.level})"),
                 title_justify="left",
             )
             for col, kw in (
@@ -59,9 +64,11 @@ def build_tables(rows: list[Row], tasks: list[str] | None = None) -> list[Table]
                     fmt_seconds(row.results.train_time_s),
                     ref if row.published else row.key,
                 )
+            caption = [escape(g.identity())]
             if sources:
-                table.caption = "  ".join(f"[{i + 1}] {s}" for i, s in enumerate(sources))
-                table.caption_justify = "left"
+                caption.append("  ".join(f"[{i + 1}] {s}" for i, s in enumerate(sources)))
+            table.caption = "\n".join(caption)
+            table.caption_justify = "left"
             tables.append(table)
     return tables
 

@@ -2,7 +2,7 @@
 
 Layout of a store folder (default `./leaderboard`)::
 
-    index.json                      {"store_version": 1, "entries": [Entry, ...]}
+    index.json                      {"store_version": 2, "boards": {kind: Board}, "entries": [...]}
     submissions/<id>.json           a copy of each accepted results file (canonical JSON)
     artifacts/<id>/<relative path>  its plot files (the results' `artifacts`)
     .lock                           flock-ed while a command changes the store
@@ -10,6 +10,14 @@ Layout of a store folder (default `./leaderboard`)::
 `<id>` is the first 16 hex digits of the submission's content hash (SHA-256 of the canonical JSON of
 the validated results: sorted keys, no whitespace), so the same results added twice are detected
 as duplicates whatever their formatting.
+
+Boards: a store holds one board per dataset kind (`quadruped`, `mabe22`), created by the first
+submission of that kind and fixed from then on: the dataset's identity (checksum, schema
+version, generator-config hash) and the protocol (its hash). `add` refuses a result whose
+dataset or protocol differs from its kind's board, saying which field differs; another dataset
+or protocol needs another store folder. Results of schema 1.0 record no protocol and are refused;
+stores written before boards existed (`store_version` 1) still load, and their entries are shown
+apart from the boards (`rows.group_rows`).
 
 Crash safety: every file is written atomically (temp file + fsync + `os.replace`), and `index.json`
 is replaced last, in one step, after all the files it names exist. The index is the truth: a
@@ -38,7 +46,8 @@ from behaviorbench.benchmark.results import (
     utc_now,
 )
 
-STORE_VERSION = 1
+STORE_VERSION = 2
+READABLE_STORE_VERSIONS = (1, 2)  # 1: no boards (written before results schema 1.1)
 DEFAULT_DIR = "leaderboard"
 PAUSE_ENV = "BEHAVIORBENCH_LEADERBOARD_PAUSE"
 """Test hook: `STEP:FLAGFILE`. At step STEP of `add`, create FLAGFILE and sleep 60 s (so a test
@@ -65,6 +74,76 @@ class Entry:
     artifacts: tuple[str, ...] = ()  # copied plot files relative to the store folder
 
 
+@dataclass(frozen=True)
+class Board:
+    """What every submission of one dataset kind in a store must share."""
+
+    kind: str  # dataset kind
+    dataset: str  # dataset name of the submission that created the board
+    checksum: str  # dataset.checksum
+    schema_version: str | None  # dataset.schema_version
+    config_hash: str | None  # dataset.config_hash
+    protocol: dict  # results.ProtocolInfo as a dict (its "hash" decides)
+    created: str  # ISO 8601 time of the add that created it
+
+    @classmethod
+    def of(cls, res: BenchmarkResults, created: str) -> Board:
+        d = res.dataset
+        return cls(kind=d.kind, dataset=d.name, checksum=d.checksum or "",
+                   schema_version=d.schema_version, config_hash=d.config_hash,
+                   protocol=res.protocol.model_dump(mode="json"), created=created)
+
+    def differences(self, res: BenchmarkResults) -> list[str]:
+        """How `res` differs from the board, e.g. "dataset checksum sha256:ab.. != sha256:cd.."
+        (the result's value first); empty if it belongs here."""
+        d, out = res.dataset, []
+        for what, mine, theirs in (("dataset checksum", self.checksum, d.checksum),
+                                   ("dataset schema_version", self.schema_version,
+                                    d.schema_version),
+                                   ("dataset config_hash", self.config_hash, d.config_hash)):
+            if mine != theirs:
+                out.append(f"{what} {short_digest(theirs)} != {short_digest(mine)}")
+        if res.protocol is not None and res.protocol.hash != self.protocol.get("hash"):
+            out += [f"protocol {x}" for x in _protocol_diff(self.protocol,
+                                                            res.protocol.model_dump(mode="json"))]
+        return out
+
+    def describe(self) -> str:
+        """One line: dataset name, checksum, schema, config hash, protocol name and split."""
+        p = self.protocol
+        return (f"{self.kind} board: dataset {self.dataset} ({short_digest(self.checksum)}, schema "
+                f"{self.schema_version or '-'}, config {short_digest(self.config_hash)}), protocol "
+                f"{p.get('name')} v{p.get('version')} split {p.get('split')}")
+
+
+def short_digest(digest: str | None) -> str:
+    """'sha256:0123456789ab' (12 hex digits) of a digest; '-' for None."""
+    if not digest:
+        return "-"
+    algo, _, hexd = digest.partition(":")
+    return f"{algo}:{hexd[:12]}" if hexd else digest[:19]
+
+
+def _protocol_diff(board: dict, res: dict) -> list[str]:
+    out = [f"{k} {res.get(k)!r} != {board.get(k)!r}" for k in ("name", "version", "split")
+           if res.get(k) != board.get(k)]
+    for part in ("readout", "frames"):
+        a, b = _flat(board.get(part) or {}), _flat(res.get(part) or {})
+        out += [f"{part}.{k} {b.get(k)!r} != {a.get(k)!r}" for k in sorted(set(a) | set(b))
+                if a.get(k) != b.get(k)]
+    return out or ["hash differs"]
+
+
+def _flat(d: dict, prefix: str = "") -> dict:
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, dict):
+            out.update(_flat(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
 def content_hash(res: BenchmarkResults) -> str:
     """SHA-256 hex digest of the canonical JSON of `res` (sorted keys, compact)."""
     canonical = json.dumps(res.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
@@ -72,16 +151,26 @@ def content_hash(res: BenchmarkResults) -> str:
 
 
 def submission_problems(res: BenchmarkResults) -> list[str]:
-    """Metadata a leaderboard submission needs beyond the schema; empty list if all present."""
+    """Metadata a leaderboard submission needs beyond the schema, and a valid model config;
+    empty list if all is well."""
+    from behaviorbench.models.validation import recorded_config_problems
+
     problems = []
     if res.published:
         problems.append("published reference rows are built in; submit measured results only")
     if not res.dataset.checksum:
         problems.append("dataset.checksum is missing (which data was this measured on?)")
-    if res.model.n_parameters is None:
+    if res.protocol is None:
+        problems.append(f"results schema {res.schema_version} records no protocol or dataset "
+                        "config hash; score the model again with run-benchmark to add it")
+    if res.model.n_parameters is None and res.model.origin != "embeddings":
         problems.append("model.n_parameters is missing")
     if not res.seeds:
         problems.append("seeds is missing")
+    bad = recorded_config_problems(res.model.name, res.model.config,
+                                   builtin=res.model.origin in (None, "builtin"))
+    if bad:
+        problems.append(f"invalid model config ({'; '.join(bad)})")
     return problems
 
 
@@ -136,22 +225,37 @@ class LeaderboardStore:
         return self.root / "index.json"
 
     # ---------------------------------------------------------------- reading
-    def entries(self) -> list[Entry]:
-        """Entries of index.json (empty if the store does not exist yet)."""
+    def _index(self) -> dict:
+        """index.json as a dict (an empty store's when there is none)."""
         if not self.index_path.exists():
-            return []
+            return {"store_version": STORE_VERSION, "boards": {}, "entries": []}
         try:
             data = json.loads(self.index_path.read_text())
-            if data.get("store_version") != STORE_VERSION:
-                raise LeaderboardError(
-                    f"{self.index_path}: store_version {data.get('store_version')!r}, "
-                    f"expected {STORE_VERSION}"
-                )
-            return [
-                Entry(**{**e, "artifacts": tuple(e.get("artifacts", ()))}) for e in data["entries"]
-            ]
-        except (json.JSONDecodeError, KeyError, TypeError) as e:
+        except json.JSONDecodeError as e:
             raise LeaderboardError(f"{self.index_path}: corrupt index ({e})") from None
+        if not isinstance(data, dict) or data.get("store_version") not in \
+                READABLE_STORE_VERSIONS:
+            version = data.get("store_version") if isinstance(data, dict) else None
+            raise LeaderboardError(
+                f"{self.index_path}: store_version {version!r}, this behaviorbench reads "
+                f"{', '.join(map(str, READABLE_STORE_VERSIONS))}"
+            )
+        return data
+
+    def entries(self) -> list[Entry]:
+        """Entries of index.json (empty if the store does not exist yet)."""
+        try:
+            return [Entry(**{**e, "artifacts": tuple(e.get("artifacts", ()))})
+                    for e in self._index()["entries"]]
+        except (KeyError, TypeError) as e:
+            raise LeaderboardError(f"{self.index_path}: corrupt index ({e})") from None
+
+    def boards(self) -> dict[str, Board]:
+        """kind -> Board (none in a store written before boards existed)."""
+        try:
+            return {k: Board(**b) for k, b in (self._index().get("boards") or {}).items()}
+        except TypeError as e:
+            raise LeaderboardError(f"{self.index_path}: corrupt boards ({e})") from None
 
     def load(self, entry: Entry) -> BenchmarkResults:
         """The validated results of one entry."""
@@ -219,6 +323,8 @@ class LeaderboardStore:
         with self._locked():
             self._clean_temp_files()
             existing = self.entries()
+            boards = self.boards()
+            now = utc_now().isoformat().replace("+00:00", "Z")
             known = {e.sha256: e for e in existing}
             problems: list[str] = []
             staged: list[tuple[Path, BenchmarkResults, str]] = []
@@ -234,6 +340,15 @@ class LeaderboardStore:
                 missing = submission_problems(res)
                 if missing:
                     problems.append(f"{p}: rejected: " + "; ".join(missing))
+                    continue
+                board = boards.get(res.dataset.kind)
+                if board is None:
+                    boards[res.dataset.kind] = Board.of(res, now)
+                elif diff := board.differences(res):
+                    problems.append(
+                        f"{p}: rejected: scored on another dataset or protocol than this store's "
+                        f"{res.dataset.kind} board ({board.dataset}): {'; '.join(diff)} (this "
+                        "result's value first); use another --dir for it")
                     continue
                 digest = content_hash(res)
                 if digest in known:
@@ -254,7 +369,6 @@ class LeaderboardStore:
                 raise LeaderboardError("nothing added:\n" + "\n".join(f"  - {x}" for x in problems))
 
             new_entries = []
-            now = utc_now().isoformat().replace("+00:00", "Z")
             for p, res, digest in staged:
                 sid = digest[:16]
                 copied = []
@@ -273,11 +387,13 @@ class LeaderboardStore:
                     )
                 )
             _pause("before_index")
-            self._write_index(existing + new_entries)
+            self._write_index(existing + new_entries, boards)
             return new_entries
 
-    def _write_index(self, entries: list[Entry]) -> None:
-        data = {"store_version": STORE_VERSION, "entries": [asdict(e) for e in entries]}
+    def _write_index(self, entries: list[Entry], boards: dict[str, Board]) -> None:
+        data = {"store_version": STORE_VERSION,
+                "boards": {k: asdict(b) for k, b in sorted(boards.items())},
+                "entries": [asdict(e) for e in entries]}
         for e in data["entries"]:
             e["artifacts"] = list(e["artifacts"])
         text = json.dumps(data, indent=2) + "\n"

@@ -4,7 +4,6 @@ store written by the real dataset writer (synthetic trajectories, see synthetic_
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -19,23 +18,12 @@ TINY_BAMS = ["--epochs", "1", "--short-channels", "8", "8", "--long-channels", "
              "--predictor-hidden", "16", "--batch-size", "4"]
 
 
-@pytest.fixture(scope="module")
-def tiny_store(tmp_path_factory) -> Path:
-    from behaviorbench.datasets import generate_dataset
-    from behaviorbench.datasets.config import preset
-
-    out = tmp_path_factory.mktemp("data") / "tiny.zarr"
-    cfg = preset("tiny", backend=BACKEND, trajectories_per_run=5, command_vels=(0.5, 1.0),
-                 episode_s=4.0, shard_size=10)
-    generate_dataset(out, cfg, executor="serial")
-    return out
-
-
 def test_list_models_and_tasks(capsys):
     assert main(["--list-models"]) == 0
     out = capsys.readouterr().out
     for name in MODELS:
         assert name in out
+    assert "builtin" in out and "behaviorbench.models.bams:BAMS" in out
     assert main(["--list-tasks"]) == 0
     out = capsys.readouterr().out
     for name in TASKS:
@@ -69,6 +57,12 @@ def test_end_to_end_raw_features_recover_planted_labels(tiny_store, tmp_path):
     assert res.task("terrain_slope").mean > 0.7
     for a in res.artifacts:
         assert (out / a).is_file() and a.endswith(".png")
+    # tied to its data and protocol
+    assert res.model.origin == "builtin"
+    assert res.model.target == "behaviorbench.models.baselines:RawFeatures"
+    assert res.dataset.schema_version == "1.1" and res.dataset.config_hash.startswith("sha256:")
+    assert res.protocol.split == "paper" and res.protocol.frames["max_train_frames"] == 200_000
+    assert res.protocol.readout["linear"]["steps"] == 300
 
 
 def test_end_to_end_bams_seeds_checkpoints_and_reload(tiny_store, tmp_path):
@@ -119,8 +113,9 @@ def test_bad_dataset_path_is_a_one_line_error(tmp_path, capsys):
     code = main(["--model", "raw", "--data", str(tmp_path / "missing.zarr"),
                  "--out", str(tmp_path / "out"), "--seeds", "0"])
     assert code == 2
-    err = capsys.readouterr().out
+    err = capsys.readouterr().err
     assert "not a behaviorbench terrain dataset" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").glob("*.json"))
 
 
@@ -136,8 +131,42 @@ def test_too_few_sequences_fail_before_training(tmp_path, capsys):
     out = tmp_path / "out"
     code = main(["--model", "bams", "--data", str(store), "--out", str(out), "--seeds", "0",
                  *TINY_BAMS])
-    printed = capsys.readouterr().out
+    captured = capsys.readouterr()
     assert code == 2
-    assert "needs at least 5 sequences; this dataset has 4" in printed
-    assert "training" not in printed  # failed before fit
+    assert "needs at least 5 sequences; this dataset has 4" in captured.err
+    assert "training" not in captured.out  # failed before fit
     assert not list(out.rglob("*.pt")) and not list(out.rglob("*.json"))
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--model", "no-such-model"], "unknown model 'no-such-model'; choose from bams"),
+    (["--model", "no_such_pkg.mod:Model"], "cannot import 'no_such_pkg.mod'"),
+    (["--model", "behaviorbench.models.baselines:Nope"], "has no attribute 'Nope'"),
+    (["--model", "behaviorbench.models.baselines:delay_embed"], "is a function, not a class"),
+    (["--model", "pca", "--n-components", "0"], "n_components must be >= 1, got 0"),
+    (["--model", "bams", "--epochs", "-3"], "epochs must be an integer >= 1, got -3"),
+    (["--model", "bams", "--dropout", "1.5"], "dropout must be in [0, 1), got 1.5"),
+    (["--model", "behaviorbench.models.baselines:PCABaseline", "--history", "0"],
+     "history must be >= 1, got 0"),
+])
+def test_bad_model_is_a_one_line_error_before_any_work(tiny_store, tmp_path, capsys, argv,
+                                                       message):
+    out = tmp_path / "out"
+    code = main([*argv, "--data", str(tiny_store), "--out", str(out), "--seeds", "0"])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert len(captured.err.strip().splitlines()) == 1 and message in captured.err
+    assert "loading" not in captured.out and not out.exists()
+
+
+def test_import_path_model_gets_its_config_flags_and_origin(tiny_store, tmp_path):
+    out = tmp_path / "pca"
+    assert main(["--model", "behaviorbench.models.baselines:PCABaseline", "--n-components", "4",
+                 "--data", str(tiny_store), "--out", str(out), "--seeds", "0", "--no-plots",
+                 "--readout-steps", "50", "--tasks", "robot_type"]) == 0
+    (path,) = out.glob("*.json")
+    assert path.name.startswith("behaviorbench.models.baselines-PCABaseline_tiny_")
+    res = load_results(path)
+    assert res.model.name == "behaviorbench.models.baselines:PCABaseline"
+    assert res.model.origin == "import-path" and res.model.config["n_components"] == 4
+    assert (out / "checkpoints" / "behaviorbench.models.baselines-PCABaseline_seed0.pt").is_file()

@@ -14,6 +14,7 @@ from behaviorbench.benchmark.results import (
     DatasetInfo,
     Hardware,
     ModelInfo,
+    ProtocolInfo,
     ResultsValidationError,
     TaskScore,
     load_results,
@@ -33,11 +34,15 @@ def _results(**overrides) -> BenchmarkResults:
         TaskScore.from_values("body_mass", "mse", False, "sequence", [2.5, 2.0, 2.25], [0, 1, 2]),
     ]
     kw = dict(
-        model=ModelInfo(name="bams", config={"epochs": 2, "channels": [64, 32]}, n_parameters=1234),
+        model=ModelInfo(name="bams", config={"epochs": 2, "channels": [64, 32]}, n_parameters=1234,
+                        origin="builtin", target="behaviorbench.models.bams:BAMS"),
         dataset=DatasetInfo(
             name="terrain-tiny", kind="quadruped", path="data/tiny.zarr", schema_version="1",
-            checksum="sha256:" + "ab" * 32,
+            checksum="sha256:" + "ab" * 32, config_hash="sha256:" + "cd" * 32,
         ),
+        protocol=ProtocolInfo.build("quadruped-frozen-readout", "1", "paper",
+                                    readout={"linear": {"solver": "adamw", "steps": 1000}},
+                                    frames={"max_train_frames": 200_000}),
         tasks=tasks,
         seeds=[0, 1, 2],
         train_time_s=12.5,
@@ -113,6 +118,12 @@ def _bad(mutate, tmp_path):
         (lambda d: d.update(unknown_field=1), "unknown_field"),
         (lambda d: d["model"].update(n_parameters=-1), "model.n_parameters"),
         (lambda d: d["tasks"].append(dict(d["tasks"][0])), "duplicate task"),
+        (lambda d: d.pop("protocol"), "must have ['protocol']"),
+        (lambda d: d["model"].pop("origin"), "must have ['model.origin']"),
+        (lambda d: d["protocol"]["readout"]["linear"].update(steps=10), "protocol.hash"),
+        (lambda d: d["dataset"].update(config_hash="cafe"), "algo:hexdigest"),
+        (lambda d: d["model"].update(origin="embeddings"), "needs model.embeddings_sha256"),
+        (lambda d: d["model"].update(origin="plugin"), "model.origin"),
     ],
 )
 def test_rejects_bad_files_with_clear_message(tmp_path, mutate, message):
@@ -148,3 +159,36 @@ def test_save_overwrites_atomically(tmp_path):
     save_results(_results(notes="second"), p)
     assert load_results(p).notes == "second"
     assert sorted(x.name for x in tmp_path.iterdir()) == ["r.json"]
+
+
+def test_schema_1_0_files_still_load(tmp_path):
+    """Files written before protocol and origin were recorded: version 1.0, fields null."""
+    data = json.loads(_results().to_json())
+    data["schema_version"] = "1.0"
+    del data["protocol"], data["dataset"]["config_hash"]
+    for key in ("origin", "target", "package", "embeddings_sha256"):
+        del data["model"][key]
+    p = tmp_path / "old.json"
+    p.write_text(json.dumps(data))
+    res = load_results(p)
+    assert res.schema_version == "1.0" and res.protocol is None and res.model.origin is None
+    assert not res.model.external and res.dataset.config_hash is None
+
+
+def test_protocol_hash_covers_every_setting():
+    a = ProtocolInfo.build("p", "1", "paper", {"linear": {"steps": 1000}}, {"cap": 5})
+    assert a.hash == ProtocolInfo.build("p", "1", "paper", {"linear": {"steps": 1000}},
+                                        {"cap": 5}).hash
+    for other in (ProtocolInfo.build("p", "2", "paper", {"linear": {"steps": 1000}}, {"cap": 5}),
+                  ProtocolInfo.build("p", "1", "random", {"linear": {"steps": 1000}}, {"cap": 5}),
+                  ProtocolInfo.build("p", "1", "paper", {"linear": {"steps": 999}}, {"cap": 5}),
+                  ProtocolInfo.build("p", "1", "paper", {"linear": {"steps": 1000}}, {"cap": 6})):
+        assert other.hash != a.hash
+
+
+def test_embeddings_origin_records_the_file_hash():
+    info = ModelInfo(name="mine", origin="embeddings", target="emb.npy",
+                     embeddings_sha256="sha256:" + "0" * 64)
+    assert info.external and info.n_parameters is None
+    with pytest.raises(ValueError, match="only for model.origin 'embeddings'"):
+        ModelInfo(name="x", origin="builtin", embeddings_sha256="sha256:" + "0" * 64)

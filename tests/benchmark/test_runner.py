@@ -31,7 +31,7 @@ def test_embed_selection_picks_the_selected_frames():
     rng = np.random.default_rng(0)
     x = rng.normal(size=(7, 40, 3)).astype(np.float32)
     sel = select_frames(np.array([0, 2, 3, 6]), n_frames=40, cap=60, skip=5, seed=1)
-    emb = embed_selection(_Cumsum(), x, sel, skip=5, batch=3)
+    emb = embed_selection(lambda idx: _Cumsum().embed(x[idx]), sel, skip=5, batch=3)
     z = np.cumsum(x, axis=1)
     np.testing.assert_allclose(emb.rows, z[sel.seq, sel.t], rtol=1e-5)
     np.testing.assert_allclose(emb.seq_mean[6], z[6, 5:].mean(0), rtol=1e-5)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from behaviorbench.benchmark.identity import quadruped_protocol
+from behaviorbench.benchmark.readout import LinearReadoutConfig, RidgeReadoutConfig
 from behaviorbench.benchmark.results import (
     BenchmarkResults,
     DatasetInfo,
@@ -13,6 +15,14 @@ from behaviorbench.benchmark.results import (
     save_results,
     utc_now,
 )
+
+CONFIG_HASH = "sha256:" + "c" * 64
+
+
+def protocol(solver: str = "adamw", max_train_frames: int = 200_000):
+    """The quadruped protocol with default settings (or another solver / frame cap)."""
+    return quadruped_protocol("paper", LinearReadoutConfig(solver=solver), RidgeReadoutConfig(),
+                              max_train_frames, 200_000, 0, 0)
 
 # task -> (metric, higher_is_better, level)
 TASK_META = {
@@ -33,8 +43,16 @@ def make_results(
     train_time_s: float | None = 10.0,
     artifacts: list[str] | None = None,
     display_name: str | None = None,
+    config_hash: str | None = CONFIG_HASH,
+    proto=None,
+    legacy: bool = False,
+    config: dict | None = None,
 ) -> BenchmarkResults:
-    """A valid measured results object with the given per-seed scores (seeds 0..n-1)."""
+    """A valid measured results object with the given per-seed scores (seeds 0..n-1).
+
+    ``legacy``: a schema 1.0 object (no protocol, origin or config hash), as written before
+    results recorded them. ``proto``: a ProtocolInfo (default: ``protocol()``).
+    """
     tasks = []
     for name, values in scores.items():
         metric, hib, level = TASK_META.get(name, ("f1_binary", True, "frame"))
@@ -43,10 +61,13 @@ def make_results(
         )
     n = max(len(v) for v in scores.values())
     return BenchmarkResults(
-        model=ModelInfo(name=model, display_name=display_name, config={"epochs": 1},
-                        n_parameters=n_parameters),
+        schema_version="1.0" if legacy else "1.1",
+        model=ModelInfo(name=model, display_name=display_name,
+                        config={"epochs": 1} if config is None else config,
+                        n_parameters=n_parameters, origin=None if legacy else "builtin"),
         dataset=DatasetInfo(name=dataset, kind=kind, path="/data/x.zarr", schema_version="1",
-                            checksum=checksum),
+                            checksum=checksum, config_hash=None if legacy else config_hash),
+        protocol=None if legacy else (proto or protocol()),
         tasks=tasks,
         seeds=list(range(n)),
         train_time_s=train_time_s,

@@ -35,7 +35,8 @@ def test_add_and_read_back(tmp_path, two_files):
     assert res.task("terrain_type").values == [0.4, 0.41, 0.45]
     assert store.find(added[0].id[:6]).model == "bams"
     index = json.loads((tmp_path / "lb" / "index.json").read_text())
-    assert index["store_version"] == 1 and len(index["entries"]) == 2
+    assert index["store_version"] == 2 and len(index["entries"]) == 2
+    assert set(index["boards"]) == {"quadruped"}
 
 
 def test_duplicate_rejected_even_if_reformatted(tmp_path, two_files):

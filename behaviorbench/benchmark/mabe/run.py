@@ -69,13 +69,8 @@ def run_mabe_pipeline(cfg: Any, specs: list, log: Callable[[str], None] = print)
     """Run ``cfg`` (a ``runner.RunConfig`` with ``data`` = the MABe folder); see module doc."""
 
     from .. import results as R
-    from ..runner import (
-        RunOutcome,
-        _model_config,
-        build_model,
-        checkpoint_model,
-        run_provenance,
-    )
+    from ..runner import RunOutcome, run_provenance
+    from ..sources import build_model, checkpoint_model, model_info, resolve_source, safe_name
     from .pipeline import run_mabe_benchmark
 
     if cfg.spaces:
@@ -126,7 +121,9 @@ def run_mabe_pipeline(cfg: Any, specs: list, log: Callable[[str], None] = print)
         train_time += t["fit"]
         eval_time += t["embed"] + t["evaluate"]
         if not cfg.checkpoint and cfg.save_checkpoint:
-            checkpoints.append(Path(model.save(out / "checkpoints" / f"{cfg.model}_seed{seed}.pt")))
+            ck = out / "checkpoints" / f"{safe_name(cfg.model)}_seed{seed}.pt"
+            model.save(ck)
+            checkpoints.append(ck)
         for kind in ("submission", "csv"):
             outputs[f"{kind} (seed {seed})"] = Path(res["paths"][kind])
         per_seed.append(res)
@@ -154,12 +151,12 @@ def run_mabe_pipeline(cfg: Any, specs: list, log: Callable[[str], None] = print)
              + f"); input files: {names}")
     display = None if official else f"{cfg.model} (unofficial split)"
     result = R.BenchmarkResults(
-        model=R.ModelInfo(name=cfg.model, display_name=display,
-                          config=_model_config(model, per_seed=not cfg.checkpoint),
-                          n_parameters=int(getattr(model, "n_parameters", 0) or 0)),
+        model=model_info(cfg.model, model, resolve_source(cfg.model),
+                         per_seed=not cfg.checkpoint, display_name=display),
         dataset=R.DatasetInfo(name=DATASET_NAME if official else UNOFFICIAL_DATASET_NAME,
                               kind=DATASET_KIND, path=str(cfg.data),
                               schema_version=None, checksum=checksum),
+        protocol=mabe_protocol(cfg, tasks_info),
         tasks=task_scores,
         seeds=seeds,
         train_time_s=train_time if not cfg.checkpoint else None,
@@ -168,9 +165,30 @@ def run_mabe_pipeline(cfg: Any, specs: list, log: Callable[[str], None] = print)
         notes=notes,
     )
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    path = R.save_results(result, out / f"{cfg.model}_{DATASET_NAME}_{stamp}.json")
+    path = R.save_results(result, out / f"{safe_name(cfg.model)}_{DATASET_NAME}_{stamp}.json")
     return RunOutcome(results=result, results_path=path, checkpoints=checkpoints, artifacts=[],
                       task_runs={}, files=outputs)
+
+
+MABE_PROTOCOL = "mabe22-official"
+MABE_PROTOCOL_VERSION = "1"
+
+
+def mabe_protocol(cfg: Any, tasks_info: TasksInfo) -> Any:
+    """The ``ProtocolInfo`` of a MABe run: split file (md5) or the fallback split, tasks file,
+    probe seeds and the evaluator's ridge alphas."""
+    from ..results import ProtocolInfo
+    from .protocol import OFFICIAL_ALPHAS
+
+    split = (f"split file md5 {file_digests(cfg.mabe_split)['md5']}" if cfg.mabe_split
+             else "fallback (unofficial)")
+    tasks = (f"md5 {file_digests(cfg.mabe_tasks)['md5']}" if cfg.mabe_tasks
+             else "default (published)")
+    return ProtocolInfo.build(
+        MABE_PROTOCOL, MABE_PROTOCOL_VERSION, split,
+        readout={"evaluator": "official ridge probes", "alphas": list(OFFICIAL_ALPHAS),
+                 "report_alpha": REPORT_ALPHA, "probe_seeds": list(tasks_info.seeds),
+                 "tasks_file": tasks})
 
 
 def _task_score(spec: Any, seeds: list[int], per_seed: list[dict], official: bool) -> Any:
