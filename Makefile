@@ -23,7 +23,7 @@ demo: venv
 	$(PY) -m behaviorbench.demo --out $(DEMO_DIR)
 
 lint: venv
-	$(VENV)/bin/ruff check behaviorbench tests benchmarks
+	$(VENV)/bin/ruff check behaviorbench tests benchmarks examples
 
 test: venv lint
 	bash tools/ensure_chromium.sh  # Debian chromium for the leaderboard page test (root; no-op if present)
