@@ -3,7 +3,7 @@ tensor API, for users who installed Isaac Gym themselves (it is not on PyPI).
 
 Same robots (the MJCF of :func:`~behaviorbench.simulation.robots.build_robot_spec`, which
 Isaac Gym's MJCF importer loads), terrain (the height field as a triangle mesh with vertical
-step walls, as legged_gym), spawns, controller (the torch port,
+step walls, as legged_gym), spawns, controller (on torch tensors,
 :mod:`.controller_torch`) and recording as the MuJoCo backends, producing the same
 :class:`~behaviorbench.simulation.recording.TrajectoryBatch`. MuJoCo's position servos are
 applied as explicit joint torques at the physics rate (:func:`servo_torques`, legged_gym's

@@ -726,3 +726,22 @@ def test_riser_guard_and_hold_free_caught_front_feet(monkeypatch):
              for name, cfg in (("off", off), ("on", ControllerConfig()))}
     assert rates["off"] > 0.15, rates
     assert rates["on"] < 0.7 * rates["off"], rates
+
+
+def test_numpy_controller_does_not_import_torch():
+    """The controller runs on numpy without importing torch (the torch namespace is imported
+    when a tensor arrives): CPU workers start without it, and Isaac Gym must be imported
+    before torch."""
+    import subprocess
+    import sys
+
+    code = ("import sys, numpy as np\n"
+            "from behaviorbench.simulation import rollout\n"
+            "from behaviorbench.simulation.robots import standing_qpos\n"
+            "ctl = rollout.TrotController('anymal_b', np.ones(2))\n"
+            "qpos = np.tile(standing_qpos('anymal_b'), (2, 1))\n"
+            "ctl.reset(qpos)\n"
+            "for _ in range(30):\n"
+            "    ctl(qpos, np.zeros((2, 18)))\n"
+            "assert 'torch' not in sys.modules\n")
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -1,10 +1,14 @@
-"""Torch trot controller == numpy trot controller (float64, CPU), method by method.
+"""The trot controller on torch tensors == on numpy arrays (float64, CPU), method by method.
 
-This is what keeps ``controller_torch.py`` in sync with ``controller.py``: outputs, servo gains
-and every state field (gait clock ``cycle``/``period``/``v_gait`` included) must agree to ~1e-9
-on real closed-loop rollout states (stairs and obstacles, both wrench distributions,
-contact-aware late touch-downs, reach-clamped IK targets, step slow-downs) and on random
-states, and each test checks that the branches it claims to cover were reached.
+There is one controller (``controller.py``, written against :mod:`.array_ops`); with numpy it
+takes data-dependent shortcuts (footholds only for the feet lifting off, stairs searches only
+for robots a cap would slow, edge checks only for swing feet), with torch it computes every
+robot and foot and keeps results by mask (``controller_torch.py`` binds it to torch). These
+tests check that both paths agree: outputs, servo gains and every state field (gait clock
+``cycle``/``period``/``v_gait`` included) to ~1e-9 on real closed-loop rollout states (stairs
+and obstacles, both wrench distributions, contact-aware late touch-downs, reach-clamped IK
+targets, step slow-downs) and on random states, and each test checks that the branches it
+claims to cover were reached.
 """
 
 from __future__ import annotations
@@ -64,11 +68,11 @@ def close(a, b, tol=TOL):
     np.testing.assert_allclose(b, a, rtol=0, atol=tol)
 
 
-def assert_same(np_ctl: C.TrotController, t_ctl: CT.TrotController, u, ut, tol=TOL):
+def assert_same(np_ctl: C.TrotController, t_ctl: C.TrotController, u, ut, tol=TOL):
     close(u, ut, tol)
     close(np_ctl.kp_joint, t_ctl.kp_joint, tol)
     close(np_ctl.kd_joint, t_ctl.kd_joint, tol)
-    for name in CT.STATE_FIELDS:
+    for name in C.STATE_FIELDS:
         close(getattr(np_ctl, name), getattr(t_ctl, name), tol)
 
 
@@ -158,21 +162,26 @@ def test_height_field_matches_terrain(terrain):
     # float32 coordinates (~1e-5 m at 50 m) times gradients up to 1 give ~1e-4 m height error
     close(ref, out32, 5e-4)
     assert np.ptp(ref) > 0.2  # a terrain with relief, so the check can fail
-    close(np.zeros((3, 2)), CT.flat_ground(t64(np.ones((3, 2))), t64(np.ones((3, 2)))), 0)
+    flat = C.flat_ground(t64(np.ones((3, 1))), t64(np.ones((1, 2))))
+    assert flat.dtype == torch.float64
+    close(np.zeros((3, 2)), flat, 0)
+    # broadcast coordinates, as Terrain.height_at
+    close(terrain.height_at(x[:, :1], y[:1, :]), hf(t64(x[:, :1]), t64(y[:1, :])), 1e-12)
 
 
 def test_helpers_match_numpy():
     rng = np.random.default_rng(1)
     q = rng.normal(size=(8, 4))
     q /= np.linalg.norm(q, axis=1, keepdims=True)
-    close(C.quat_to_mat(q), CT.quat_to_mat(t64(q)), 1e-14)
+    close(C.quat_to_mat(q), C.quat_to_mat(t64(q)), 1e-14)
+    assert CT.quat_to_mat(torch.as_tensor(q, dtype=torch.float32)).dtype == torch.float32
     rot = C.quat_to_mat(q)
-    close(C.rpy_from_mat(rot), CT.rpy_from_mat(t64(rot)), 1e-14)
+    close(C.rpy_from_mat(rot), C.rpy_from_mat(t64(rot)), 1e-14)
     rpy = rng.uniform(-1, 1, (8, 3))
-    close(C.rpy_to_mat(rpy), CT.rpy_to_mat(t64(rpy)), 1e-14)
+    close(C.rpy_to_mat(rpy), C.rpy_to_mat(t64(rpy)), 1e-14)
     a, b = rng.normal(size=(8, 4, 3)), rng.normal(size=(8, 4, 3))
-    close(C._skew(a), CT._skew(t64(a)), 0)
-    close(C._cross(a, b), CT._cross(t64(a), t64(b)), 1e-14)
+    close(C._skew(a), C._skew(t64(a)), 0)
+    close(C._cross(a, b), C._cross(t64(a), t64(b)), 1e-14)
     for name in ("anymal_b", "anymal_c"):
         robot = ROBOTS[name]
         qj = robot.default_joint_pos + rng.normal(scale=0.4, size=(6, 12))
@@ -192,17 +201,20 @@ def test_helpers_match_numpy():
             d = np.linalg.norm(ref - lm.centers[:, 1], axis=-1)
             assert d.max() <= frac * lm.leg_length.max() + 1e-12
     am, bm = rng.normal(size=(5, 6, 12)), rng.normal(size=(5, 6))
-    close(C._min_norm(am, bm, 0.01), CT._min_norm(t64(am), t64(bm), 0.01), 1e-10)
+    close(C._min_norm(am, bm, 0.01), C._min_norm(t64(am), t64(bm), 0.01), 1e-10)
+    jac = rng.normal(scale=0.3, size=(5, 4, 3, 3))
+    close(C.torque_metric_inverse(jac, 0.9, 0.5),
+          C.torque_metric_inverse(t64(jac), 0.9, 0.5), 1e-12)
     cycles = rng.uniform(0, 15, 7)
-    close(gait.gait_phase(cycles), CT.gait_phase(t64(cycles), t64(gait.TROT_OFFSETS)), 1e-14)
+    close(gait.gait_phase(cycles), gait.gait_phase(t64(cycles), t64(gait.TROT_OFFSETS)), 1e-14)
     s = rng.uniform(-0.2, 1.2, (7, 4))
-    close(gait.smoothstep(s), CT.smoothstep(t64(s)), 1e-14)
+    close(gait.smoothstep(s), gait.smoothstep(t64(s)), 1e-14)
     start, target, apex = rng.normal(size=(7, 4, 3)), rng.normal(size=(7, 4, 3)), rng.normal(
         size=(7, 4))
     close(gait.swing_position(start, target, apex, s, 0.1),
-          CT.swing_position(t64(start), t64(target), t64(apex), t64(s), 0.1), 1e-14)
+          gait.swing_position(t64(start), t64(target), t64(apex), t64(s), 0.1), 1e-14)
     close(gait.swing_position(start, target, apex, s, 0.1, 0.62),
-          CT.swing_position(t64(start), t64(target), t64(apex), t64(s), 0.1, 0.62), 1e-14)
+          gait.swing_position(t64(start), t64(target), t64(apex), t64(s), 0.1, 0.62), 1e-14)
 
 
 def test_safe_foothold_and_ground_plane(terrain):
@@ -284,7 +296,7 @@ def test_write_gains_and_reset():
         ctl.v_ref = ctl.v_ref + 0.4
     cn.reset(qpos)
     ct.reset(t64(qpos))
-    for name in CT.STATE_FIELDS:
+    for name in C.STATE_FIELDS:
         close(getattr(cn, name), getattr(ct, name), 0)
     close(np.full(n, 0.7), ct.v_gait, 0)
     close(np.zeros(n), ct.cycle, 0)
@@ -301,10 +313,10 @@ def test_write_gains_and_reset():
 # ----------------------------------------------------------------------------- closed loop
 @pytest.mark.parametrize("name", list(CONFIGS))
 def test_parity_on_rollout_states(terrain, name):
-    """Both controllers on the states of a real MuJoCo rollout (numpy controller driving):
-    2.4 s, 4 ANYmal C on stairs/obstacles; every tick's outputs, gains and state agree (with
-    reach < 1 and step_speed > 0: clamped IK targets, and robots slowing down for steps, so
-    that ``v_gait``, ``period`` and the ``cycle`` phase integrator vary)."""
+    """The controller on numpy and on torch, on the states of a real MuJoCo rollout (numpy
+    driving): 2.4 s, 4 ANYmal C on stairs/obstacles; every tick's outputs, gains and state
+    agree (with reach < 1 and step_speed > 0: clamped IK targets, and robots slowing down for
+    steps, so that ``v_gait``, ``period`` and the ``cycle`` phase integrator vary)."""
     import mujoco.batch
 
     cfg = CONFIGS[name]
@@ -478,10 +490,10 @@ DOWN = 6.0  # m, x on the stairs down from that plateau (ground-plane pitch 0.6 
     (dict(riser_guard=("anymal_c",)), PIT), (dict(hold_max=0.2), PIT),
     (dict(step_speed_down=0.2, robot_overrides=()), DOWN),
 ], ids=lambda c: "+".join(c) if isinstance(c, dict) else "")
-def test_config_changes_reach_the_port(terrain, change, x):
-    """A config field the numpy controller reads is read by the port too (the check fails if
-    one of them ignores it): each change moves the numpy outputs (on some tick), and the port's
-    with them. The robots stand (their state frozen) 0.6 m above the ground at ``x`` m: on a
+def test_config_changes_reach_both_paths(terrain, change, x):
+    """A config field the numpy path reads is read by the torch path too (the check fails if
+    one of them ignores it): each change moves the numpy outputs (on some tick), and the torch
+    outputs with them. The robots stand (their state frozen) 0.6 m above the ground at ``x`` m: on a
     stairs plateau with a step down less than 1 m (but more than 0.3 m) ahead of their front
     feet, in a stairs pit with a step up just ahead of them (the riser guard and the clock's
     wait act on steps up), or on the stairs down (``step_speed_down``)."""
