@@ -18,8 +18,9 @@ from typing import Any
 
 import numpy as np
 
-MAX_EMBEDDING_DIM = 4096
-"""Largest D scored: the ridge readout solves (D, D) normal equations in float64."""
+# largest D scored (the ridge readout solves (D, D) normal equations in float64); defined
+# with the models, whose configs are bounded by it
+from behaviorbench.models.validation import MAX_EMBEDDING_DIM  # noqa: E402
 
 ZARR_ARRAY_NAME = "embeddings"
 """Array read from a Zarr group."""

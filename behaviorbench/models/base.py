@@ -102,13 +102,15 @@ class Estimator:
     config_class: ClassVar[type] = object
 
     def __init__(self, config: Any = None, **overrides: Any) -> None:
-        if config is None:
-            config = self.config_class()
-        elif isinstance(config, dict):
-            config = self.config_class(**config)
-        if overrides:
-            config = dataclasses.replace(config, **overrides)
-        from .validation import check_config
+        from .validation import check_config, naming_model
+
+        with naming_model(self.name):  # a config validates itself on construction
+            if config is None:
+                config = self.config_class()
+            elif isinstance(config, dict):
+                config = self.config_class(**config)
+            if overrides:
+                config = dataclasses.replace(config, **overrides)
 
         self.config = check_config(config, self.name)
         self.fitted_ = False

@@ -27,6 +27,11 @@ from .base import Estimator, MaxAbsScaler
 class RawConfig:
     normalise: bool = True  # divide each feature by its max |value| on the fit data
 
+    def __post_init__(self) -> None:
+        from .validation import validate_on_construction
+
+        validate_on_construction(self)
+
 
 class RawFeatures(Estimator):
     """Identity embedding of the (normalised) input features: (N, T, F) -> (N, T, F)."""
@@ -63,11 +68,18 @@ class PCAConfig:
     whiten: bool = False  # divide each component by its standard deviation
     seed: int = 0  # seeds the frame subsample
 
+
+    def __post_init__(self) -> None:
+        from .validation import validate_on_construction
+
+        validate_on_construction(self)
+
     def problems(self) -> list[str]:
         """Invalid settings, one phrase each."""
-        from .validation import at_least
+        from .validation import MAX_EMBEDDING_DIM, at_least, in_range
 
-        out = at_least("n_components", self.n_components, 1) + at_least("history", self.history, 1)
+        out = in_range("n_components", self.n_components, 1, MAX_EMBEDDING_DIM)
+        out += at_least("history", self.history, 1)
         out += at_least("max_fit_frames", self.max_fit_frames, 2)
         return out + at_least("seed", self.seed, 0)
 

@@ -37,11 +37,17 @@ class CebraTimeConfig:
     seed: int = 0  # seeds torch/numpy before CEBRA's training
     verbose: bool = False  # CEBRA's own progress bar
 
+
+    def __post_init__(self) -> None:
+        from .validation import validate_on_construction
+
+        validate_on_construction(self)
+
     def problems(self) -> list[str]:
         """Invalid settings, one phrase each."""
-        from .validation import at_least, positive
+        from .validation import MAX_EMBEDDING_DIM, at_least, in_range, positive
 
-        out = at_least("output_dimension", self.output_dimension, 1)
+        out = in_range("output_dimension", self.output_dimension, 1, MAX_EMBEDDING_DIM)
         out += positive("learning_rate", self.learning_rate)
         out += positive("temperature", self.temperature)
         out += at_least("time_offsets", self.time_offsets, 1)

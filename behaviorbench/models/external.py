@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from typing import Any, Literal
 
-from .validation import check_config
+from .validation import check_config, naming_model
 
 ENTRY_POINT_GROUP = "behaviorbench.models"
 """Entry-point group scanned for third-party models."""
@@ -176,12 +176,13 @@ def build(source: ModelSource, config: Any = None, **overrides: Any) -> Any:
     bad = sorted(set(overrides) - fields)
     if bad:
         raise TypeError(f"{source.name}: unknown config field(s) {bad}; valid: {sorted(fields)}")
-    if config is None:
-        config = conf_cls()
-    elif isinstance(config, dict):
-        config = conf_cls(**config)
-    if overrides:
-        config = dataclasses.replace(config, **overrides)
+    with naming_model(source.name):  # a config validates itself on construction
+        if config is None:
+            config = conf_cls()
+        elif isinstance(config, dict):
+            config = conf_cls(**config)
+        if overrides:
+            config = dataclasses.replace(config, **overrides)
     return source.cls(check_config(config, source.name))
 
 

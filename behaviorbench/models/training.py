@@ -49,6 +49,11 @@ class TrainingConfig:
     log_path: str | None = None  # JSONL file, one line of mean losses per epoch (rank 0)
     progress: bool = True  # rich progress bar with running losses (rank 0)
 
+    def __post_init__(self) -> None:
+        from .validation import validate_on_construction
+
+        validate_on_construction(self)
+
     def problems(self) -> list[str]:
         """Invalid settings, one phrase each (``validation.config_problems`` adds its own)."""
         from .validation import all_at_least, at_least, positive

@@ -9,24 +9,48 @@ phrase each naming the field and its value:
 - the config's own rules: a config class may define ``problems(self) -> list[str]`` (every
   built-in config does: ``TrainingConfig``, ``BAMSConfig``, ``PCAConfig``, ...).
 
-``check_config(config, model_name)`` raises ``ModelConfigError`` (a ``ValueError``) with all
-problems on one line. ``Estimator.__init__`` calls it, so ``get_model("bams", epochs=-3)`` fails
-before anything is built.
+Every built-in config calls ``validate_on_construction`` from its ``__post_init__``, so an
+invalid config cannot be built at all. ``check_config(config, model_name)`` raises
+``ModelConfigError`` (a ``ValueError``) with all problems on one line; ``Estimator.__init__``
+calls it too (third-party configs), so ``get_model("bams", epochs=-3)`` fails before anything
+is built.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
+
+#: largest embedding size D a model may produce: the benchmark's ridge readout solves (D, D)
+#: normal equations in float64
+MAX_EMBEDDING_DIM = 4096
 
 #: integer fields that must be >= 1 whatever model they belong to
 POSITIVE_INT_FIELDS = ("epochs", "batch_size", "max_iterations", "embed_batch_size")
 
 
 class ModelConfigError(ValueError):
-    """A model config holds an invalid value; the message names every bad field (one line)."""
+    """A model config holds an invalid value; the message names every bad field (one line).
+
+    ``problems``: the problems, one phrase each (field, value, valid range).
+    """
+
+    def __init__(self, message: str, problems: list[str] | None = None):
+        super().__init__(message)
+        self.problems = list(problems or [message])
+
+
+def validate_on_construction(config: Any) -> None:
+    """``__post_init__`` of the built-in model configs: raise ``ModelConfigError`` (naming the
+    config class) when ``config_problems(config)`` finds any; an estimator or the benchmark
+    re-raises it naming the model."""
+    problems = config_problems(config)
+    if problems:
+        raise ModelConfigError(f"{type(config).__name__}: invalid config: "
+                               + "; ".join(problems), problems)
 
 
 def at_least(name: str, value: Any, low: float) -> list[str]:
@@ -80,11 +104,23 @@ def config_problems(config: Any) -> list[str]:
     return out
 
 
+@contextlib.contextmanager
+def naming_model(model_name: str) -> Iterator[None]:
+    """Re-raise a ``ModelConfigError`` of a config's construction naming the model
+    (``model bams: invalid config: ...``) instead of the config class."""
+    try:
+        yield
+    except ModelConfigError as e:
+        raise ModelConfigError(f"model {model_name}: invalid config: " + "; ".join(e.problems),
+                               e.problems) from None
+
+
 def check_config(config: Any, model_name: str) -> Any:
     """Return ``config`` if valid; else raise ``ModelConfigError`` listing every problem."""
     problems = config_problems(config)
     if problems:
-        raise ModelConfigError(f"model {model_name}: invalid config: " + "; ".join(problems))
+        raise ModelConfigError(f"model {model_name}: invalid config: " + "; ".join(problems),
+                               problems)
     return config
 
 
@@ -100,6 +136,8 @@ def recorded_config_problems(model_name: str, config: dict, builtin: bool) -> li
     if builtin and model_name in MODELS:
         try:
             conf = config_from_dict(MODELS[model_name].config_class, config)
+        except ModelConfigError as e:  # the config validates itself on construction
+            return list(e.problems)
         except (TypeError, ValueError) as e:
             return [f"config does not fit {model_name}'s config class ({e})"]
         return config_problems(conf)

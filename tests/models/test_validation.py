@@ -22,7 +22,8 @@ def test_every_builtin_default_config_is_valid():
     ("bams", {"hoa_low_percentile": 90.0, "hoa_high_percentile": 10.0}, "must be below"),
     ("random-tcn", {"dropout": 1.0}, "dropout must be in [0, 1)"),
     ("tcn-autoencoder", {"window": 0}, "window must be >= 1"),
-    ("pca", {"n_components": 0}, "n_components must be >= 1"),
+    ("pca", {"n_components": 0}, "n_components must be in [1, 4096], got 0"),
+    ("pca", {"n_components": 100000}, "n_components must be in [1, 4096], got 100000"),
     ("cebra-time", {"max_iterations": 0}, "max_iterations must be an integer >= 1"),
 ])
 def test_invalid_configs_are_refused_at_construction(name, overrides, message):
