@@ -1,8 +1,13 @@
 """``generate-terrain-data --out PATH``: simulate quadrupeds on terrain into a Zarr v3 store.
 
 With no other option: the small ``default`` preset (both robots, all terrain kinds).
-``--preset paper`` uses the original dataset's settings. Bad input gives a one-line error,
-exit code 2, and writes nothing.
+``--preset paper`` uses the original dataset's settings.
+
+Exit codes: 0 the store is complete; 2 bad input (one line on stderr, nothing written or
+changed), including a job whose estimated memory or disk exceeds the machine's (``--force``
+runs it anyway); 1 a failure during the work (one line naming the cause and what was kept:
+nothing, the unchanged old store with ``--overwrite``, or a store to finish with ``--resume``);
+130 interrupted (Ctrl-C). ``--debug`` or ``BEHAVIORBENCH_DEBUG=1`` adds the traceback.
 """
 
 from __future__ import annotations
@@ -75,6 +80,10 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--resume", action="store_true", help="continue an interrupted store")
     ap.add_argument("--overwrite", action="store_true", help="replace an existing store")
     ap.add_argument("--no-progress", action="store_true", help="no progress bar")
+    ap.add_argument("--force", action="store_true",
+                    help="run even when the estimated memory or disk exceeds the machine's")
+    ap.add_argument("--debug", action="store_true",
+                    help="show the traceback of a failure (also BEHAVIORBENCH_DEBUG=1)")
     return ap
 
 
@@ -104,7 +113,10 @@ def config_from_args(args: argparse.Namespace) -> GenerationConfig:
             kw["terrain_proportions"] = tuple(props) if sum(props) > 0 else (1.0,) * len(props)
     if args.terrain_proportions is not None:
         kw["terrain_proportions"] = args.terrain_proportions
-    return replace(cfg, **kw).validate()
+    try:
+        return replace(cfg, **kw).validate()
+    except TypeError as e:  # a value of the wrong type reaching a comparison
+        raise ConfigError(str(e)) from e
 
 
 class _Bar:
@@ -144,6 +156,12 @@ def _stderr_console():
     return Console(stderr=True)
 
 
+def debug_enabled(args: argparse.Namespace | None = None) -> bool:
+    """Whether failures show their traceback: ``--debug`` or ``BEHAVIORBENCH_DEBUG=1``."""
+    return bool(getattr(args, "debug", False)) or os.environ.get(
+        "BEHAVIORBENCH_DEBUG", "") not in ("", "0")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = build_parser()
     args = ap.parse_args(argv)
@@ -154,27 +172,57 @@ def main(argv: list[str] | None = None) -> int:
             raise ConfigError(f"--workers must be >= 1, got {args.workers}")
         if args.resume and args.overwrite:
             raise ConfigError("--resume and --overwrite exclude each other")
-        from behaviorbench.datasets.generate import generate, preflight
+        from behaviorbench.datasets import resources
+        from behaviorbench.datasets.generate import (
+            GenerationError,
+            GenerationInterrupted,
+            generate,
+            preflight,
+        )
 
-        preflight(args.out, cfg, resume=args.resume, overwrite=args.overwrite)
+        state = preflight(args.out, cfg, resume=args.resume, overwrite=args.overwrite)
+        estimate = resources.generation_estimate(cfg, args.workers)
+        if state != "complete":
+            resources.check(estimate, args.out, force=args.force,
+                            what=f"generating {cfg.n_attempted} trajectories of "
+                                 f"{cfg.episode_s:g} s")
     except ConfigError as e:
-        print(err + str(e), file=sys.stderr)
+        print(err + " ".join(str(e).split()), file=sys.stderr)
         return 2
+    if state != "complete" and estimate.seconds > resources.ANNOUNCE_AFTER_S:
+        print(f"estimate: {estimate.describe()}", file=sys.stderr)
     bar = None if args.no_progress else _Bar(cfg.n_attempted)
     t0 = time.perf_counter()
     try:
         attrs = generate(args.out, cfg, workers=args.workers, executor=args.executor,
                          resume=args.resume, overwrite=args.overwrite, progress=bar,
-                         ray_address=args.ray_address)
+                         ray_address=args.ray_address, force=args.force)
     except ConfigError as e:
-        print(err + str(e), file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(f"\ninterrupted: run again with --resume to finish {args.out}", file=sys.stderr)
-        return 130
-    finally:
         if bar:
             bar.stop()
+        print(err + " ".join(str(e).split()), file=sys.stderr)
+        return 2
+    except GenerationError as e:
+        if bar:
+            bar.stop()
+        if debug_enabled(args):
+            import traceback
+
+            traceback.print_exception(e.cause)
+        print(err + str(e), file=sys.stderr)
+        return 1
+    except GenerationInterrupted as e:
+        if bar:
+            bar.stop()
+        print(f"\n{ap.prog}: interrupted; {e.kept}", file=sys.stderr)
+        return 130
+    except KeyboardInterrupt:  # before the work started
+        if bar:
+            bar.stop()
+        print(f"\n{ap.prog}: interrupted; nothing was written", file=sys.stderr)
+        return 130
+    if bar:
+        bar.stop()
     c = attrs["counts"]
     print(f"wrote {args.out}: {c['n_sequences']} trajectories x {c['n_frames']} frames "
           f"({c['n_failures']} of {c['n_attempted']} failed, "

@@ -53,6 +53,12 @@ class GenerationConfig:
     shard_size: int = 32
     extra: dict = field(default_factory=dict)  # free-form, stored verbatim (must be JSON)
 
+    def __post_init__(self) -> None:
+        """Validate on construction (``ConfigError`` naming the field, value and valid range);
+        whether an optional GPU backend is installed is checked by ``validate()`` only, so a
+        store's config still reads on a machine without that backend."""
+        self._check_fields()
+
     @property
     def runs(self) -> list[tuple[str, float]]:
         """(robot, command_vel) per run, in store order."""
@@ -84,7 +90,38 @@ class GenerationConfig:
         return cls(**kw)
 
     def validate(self) -> GenerationConfig:
-        """Raise ``ConfigError`` (one line) on the first invalid setting; return self."""
+        """Raise ``ConfigError`` (one line) on the first invalid setting, or when the backend
+        is a GPU backend that is not installed; return self."""
+        self._check_fields()
+        if self.backend in BACKENDS_RESERVED:
+            from behaviorbench.datasets.backends import check_available
+
+            check_available(self.backend)
+        return self
+
+    def _check_fields(self) -> None:
+        """Raise ``ConfigError`` on the first field out of its type or range."""
+        for name in ("robots", "command_vels", "terrain_kinds", "terrain_proportions",
+                     "difficulties", "added_mass_range"):
+            if not isinstance(getattr(self, name), (tuple, list)):
+                raise ConfigError(f"{name} must be a sequence, got "
+                                  f"{getattr(self, name)!r}")
+        for name in ("trajectories_per_run", "seed", "shard_size"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+                raise ConfigError(f"{name} must be an integer, got {v!r}")
+        for name in ("episode_s",):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, float)):
+                raise ConfigError(f"{name} must be a number, got {v!r}")
+        for name in ("command_vels", "terrain_proportions", "difficulties", "added_mass_range"):
+            vals = getattr(self, name)
+            if any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in vals):
+                raise ConfigError(f"{name} must hold numbers, got {vals!r}")
+        if not isinstance(self.backend, str):
+            raise ConfigError(f"backend must be a name, got {self.backend!r}")
+        if not isinstance(self.extra, dict):
+            raise ConfigError(f"extra must be a dict, got {self.extra!r}")
         if not self.robots:
             raise ConfigError("no robots given")
         for r in self.robots:
@@ -107,12 +144,17 @@ class GenerationConfig:
             if k not in TERRAIN_KINDS:
                 raise ConfigError(f"unknown terrain {k!r} (known: {', '.join(TERRAIN_KINDS)})")
         if len(self.terrain_proportions) != len(self.terrain_kinds):
-            raise ConfigError("need one terrain proportion per terrain kind")
+            raise ConfigError(f"terrain_proportions needs one value per terrain kind "
+                              f"({len(self.terrain_kinds)}), got {len(self.terrain_proportions)}")
         if any(p < 0 or not math.isfinite(p) for p in self.terrain_proportions) or \
                 sum(self.terrain_proportions) <= 0:
-            raise ConfigError("terrain proportions must be >= 0 with a positive sum")
+            raise ConfigError(f"terrain proportions must be >= 0 with a positive sum, got "
+                              f"{list(self.terrain_proportions)}")
         if not self.difficulties or any(not 0 <= d <= 1 for d in self.difficulties):
-            raise ConfigError("difficulties must be in [0, 1]")
+            raise ConfigError(f"difficulties must be in [0, 1], got {list(self.difficulties)}")
+        if len(self.added_mass_range) != 2:
+            raise ConfigError(f"added mass range must be (lo, hi) in kg, got "
+                              f"{self.added_mass_range}")
         lo, hi = self.added_mass_range
         if not (math.isfinite(lo) and math.isfinite(hi)) or lo > hi or abs(lo) > 50 or \
                 abs(hi) > 50:
@@ -123,13 +165,8 @@ class GenerationConfig:
         if self.backend not in ("mujoco", *BACKENDS_RESERVED) and ":" not in self.backend:
             raise ConfigError(f"unknown backend {self.backend!r} (available: mujoco, "
                               f"{', '.join(BACKENDS_RESERVED)})")
-        if self.backend in BACKENDS_RESERVED:
-            from behaviorbench.datasets.backends import check_available
-
-            check_available(self.backend)
         if int(self.shard_size) != self.shard_size or self.shard_size < 1:
             raise ConfigError(f"shard size must be a positive integer, got {self.shard_size}")
-        return self
 
     def terrain_mix(self) -> dict[str, float]:
         """Kind -> normalised proportion (kinds not listed get 0)."""

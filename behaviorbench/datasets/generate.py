@@ -153,6 +153,12 @@ def preflight(out: Path, cfg: GenerationConfig, *, resume: bool, overwrite: bool
         if overwrite:
             if attrs is None or attrs.get("generator") != "behaviorbench":
                 raise ConfigError(f"{out} is not a behaviorbench store; refusing to overwrite")
+            side = overwrite_path(out)
+            if side.exists() and not (side.is_dir() and (
+                    not any(side.iterdir()) or (store.read_root_attrs(side) or {}).get(
+                        "generator") == "behaviorbench")):
+                raise ConfigError(f"{side} (where --overwrite builds the new store) exists and "
+                                  f"is not a behaviorbench store; move it away")
             _check_writable(out.parent)
             return "new"
         if attrs is None or attrs.get("generator") != "behaviorbench":
@@ -216,29 +222,149 @@ def _config_diff(a: dict, b: dict) -> str:
 ProgressFn = Callable[[int, int, float], None]  # (trajectories done, total, simulated s)
 
 
+class GenerationError(RuntimeError):
+    """Generation failed (or was interrupted) once the work had started.
+
+    ``cause``: the exception that stopped it; ``kept``: what is left on disk, one phrase
+    ("nothing was written", "<out> is unchanged", "<out> is resumable with --resume");
+    ``interrupted``: True for Ctrl-C (``KeyboardInterrupt``).
+    """
+
+    def __init__(self, cause: BaseException, kept: str, interrupted: bool = False):
+        self.cause, self.kept, self.interrupted = cause, kept, interrupted
+        what = "interrupted" if interrupted else f"{type(cause).__name__}: {cause}"
+        super().__init__(" ".join(f"{what}; {kept}".split()))
+
+
+class GenerationInterrupted(KeyboardInterrupt):
+    """Ctrl-C during generation, after the cleanup; ``kept``: what is left on disk."""
+
+    def __init__(self, kept: str):
+        self.kept = kept
+        super().__init__(f"interrupted; {kept}")
+
+
+def overwrite_path(out: Path) -> Path:
+    """Where ``--overwrite`` builds the new store: a hidden sibling of ``out`` (same file
+    system, so the final swap is a rename)."""
+    out = Path(out)
+    return out.parent / f".{out.name}.behaviorbench-new"
+
+
+def _swap(new: Path, out: Path) -> None:
+    """Put the complete store ``new`` at ``out`` and the old store at ``new``.
+
+    Linux: one ``renameat2(RENAME_EXCHANGE)``, so ``out`` always holds a complete store.
+    Elsewhere: two renames; a crash between them leaves the old store at a hidden sibling.
+    """
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        fn = libc.renameat2
+    except (OSError, AttributeError):
+        fn = None
+    if fn is not None:
+        at_fdcwd, rename_exchange = -100, 2
+        if fn(at_fdcwd, os.fsencode(str(new)), at_fdcwd, os.fsencode(str(out)),
+              rename_exchange) == 0:
+            return
+    old = out.parent / f".{out.name}.behaviorbench-old"
+    if old.exists():
+        shutil.rmtree(old)
+    os.rename(out, old)
+    os.rename(new, out)
+    os.rename(old, new)
+
+
+def _first_missing(p: Path) -> Path | None:
+    """The outermost of ``p`` and its ancestors that does not exist yet (None: ``p`` exists)."""
+    p = p.absolute()
+    if p.exists():
+        return None
+    while not p.parent.exists():
+        p = p.parent
+    return p
+
+
 def generate(out: str | os.PathLike, cfg: GenerationConfig, *, workers: int = 1,
              executor: str = "process", resume: bool = False, overwrite: bool = False,
              progress: ProgressFn | None = None, ray_address: str | None = None,
-             layout: store.Layout = store.DEFAULT_LAYOUT) -> dict:
+             layout: store.Layout = store.DEFAULT_LAYOUT, force: bool = False) -> dict:
     """Generate (or resume) the store at ``out``; returns its final root attributes.
 
     ``progress(done, total, sim_seconds)`` is called after every committed shard.
-    Raises ``ConfigError`` on bad input before anything is written.
+    Raises ``ConfigError`` on bad input before anything is written, including a job whose
+    estimated memory or disk (``resources.generation_estimate``) exceeds the machine's, unless
+    ``force``. With ``overwrite`` the new store is built beside the old one
+    (``overwrite_path``) and swapped in only once complete: a failed or killed run leaves the
+    old store as it was. A failure once the work has started raises ``GenerationError`` naming
+    the cause and what was kept: nothing (a new store none of whose shards was committed is
+    removed), the unchanged old store, or a store resumable with ``resume=True``; Ctrl-C
+    raises ``GenerationInterrupted`` (a ``KeyboardInterrupt``) saying the same.
     """
+    from behaviorbench.datasets import resources
+
     cfg.validate()
-    if not isinstance(workers, int) or workers < 1:
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ConfigError(f"workers must be a positive integer, got {workers}")
     resolve_backend(cfg.backend)  # fail fast on a missing simulator (cheap, lazy import)
     out = Path(out)
     state = preflight(out, cfg, resume=resume, overwrite=overwrite)
+    if state != "complete":
+        resources.check(resources.generation_estimate(cfg, workers), out, force=force,
+                        what=f"generating {cfg.n_attempted} trajectories of {cfg.episode_s:g} s")
     ex = make_executor(executor, workers, ray_address)
     conf = _jsonable(cfg.to_dict())
     if state == "complete":
         shutil.rmtree(store.staging_path(out), ignore_errors=True)
         return store.read_root_attrs(out)
+    replacing = state == "new" and out.is_dir() and any(out.iterdir())
+    target = overwrite_path(out) if replacing else out
+    created = _first_missing(target)  # removed again if nothing worth keeping was written
+    if replacing and target.exists():
+        shutil.rmtree(target)  # left by a killed --overwrite run: never holds the live store
+    try:
+        attrs = _build(target, cfg, conf, state, ex, progress, layout)
+    except BaseException as e:
+        failure = _failed(e, out, target, created, state, replacing)
+        if failure.interrupted:
+            raise GenerationInterrupted(failure.kept) from e
+        raise failure from e
+    if replacing:
+        _swap(target, out)
+        shutil.rmtree(target, ignore_errors=True)  # the old store, now at the sibling path
+    return attrs
+
+
+def _failed(e: BaseException, out: Path, target: Path, created: Path | None, state: str,
+            replacing: bool) -> GenerationError:
+    """Clean up after a failure in ``_build``; the ``GenerationError`` saying what was kept."""
+    interrupted = isinstance(e, KeyboardInterrupt)
+    if replacing:
+        shutil.rmtree(target, ignore_errors=True)
+        return GenerationError(e, f"{out} is unchanged", interrupted)
+    committed = 0
+    try:
+        committed = len(store.committed_ids(store.read_manifest(target)))
+    except (OSError, ValueError, KeyError):
+        pass
+    if committed == 0 and state == "new":
+        if created is not None:
+            shutil.rmtree(created, ignore_errors=True)
+        else:  # ``out`` was an empty directory: empty it again
+            for child in out.iterdir():
+                shutil.rmtree(child) if child.is_dir() else child.unlink()
+        return GenerationError(e, "nothing was written", interrupted)
+    return GenerationError(e, f"{out} is resumable: run again with --resume to finish it",
+                           interrupted)
+
+
+def _build(out: Path, cfg: GenerationConfig, conf: dict, state: str, ex,
+           progress: ProgressFn | None, layout: store.Layout) -> dict:
+    """Create (``state`` "new") or continue the store at ``out``, simulate every shard not yet
+    committed, and finalise it; returns the final root attributes."""
     if state == "new":
-        if out.exists():
-            shutil.rmtree(out)
         store.create_root(out, conf, {"controller": controller_record(),
                                       "simulator": simulator_record(cfg.backend)})
         store.create_staging(out, cfg.n_attempted, cfg.n_frames, cfg.shard_size)

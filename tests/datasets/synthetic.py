@@ -51,3 +51,19 @@ def simulate(plan, indices):
             time.sleep(sleep)
         rows.append(one(plan, i))
     return {k: np.stack([r[k] for r in rows]) for k in rows[0]}
+
+
+FAILING_BACKEND = "tests.datasets.synthetic:fail"
+
+
+def fail(plan, indices):
+    """A simulator that always fails: stands for a worker error once generation has started."""
+    raise RuntimeError("synthetic simulator failure")
+
+
+INTERRUPTING_BACKEND = "tests.datasets.synthetic:interrupt"
+
+
+def interrupt(plan, indices):
+    """A simulator interrupted by Ctrl-C (run it with the serial executor)."""
+    raise KeyboardInterrupt

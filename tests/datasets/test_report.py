@@ -298,7 +298,7 @@ def test_cli_report_not_printed_for_an_invalid_store(path_store, tmp_path, capsy
     assert validate_main([str(bad), "--report"]) == 1
     cap = capsys.readouterr()
     assert "Realism report" not in cap.out and "checksum mismatch" in cap.err
-    assert validate_main([str(tmp_path / "missing.zarr"), "--report"]) == 1
+    assert validate_main([str(tmp_path / "missing.zarr"), "--report"]) == 2
     cap = capsys.readouterr()
     assert cap.out == "" and "Traceback" not in cap.err
-    assert "zarr.json missing" in cap.err
+    assert "missing.zarr does not exist" in cap.err
