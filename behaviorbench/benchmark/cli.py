@@ -24,6 +24,12 @@ trained, and the results record the file's sha256.
 official MABe protocol (``behaviorbench.benchmark.mabe.run``) instead of ``--data``: per seed the
 model is trained on the keypoints, the submission and official CSV are written to
 ``out/mabe_seed<s>/`` and scored; ``--tasks`` may restrict the reported MABe tasks.
+
+Exit codes: 0 results written; 2 bad input (one line on stderr, nothing written): options,
+model config, device, checkpoint, dataset, embeddings file, or an estimated memory above the
+machine's (``--force`` runs it anyway); 1 a failure during the work (one line naming the
+cause; what the run had written under ``--out`` is removed); 130 interrupted (Ctrl-C).
+``--debug`` or ``BEHAVIORBENCH_DEBUG=1`` adds the traceback.
 """
 
 from __future__ import annotations
@@ -183,6 +189,10 @@ def build_parser(model: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--no-plots", action="store_true", help="skip the PNG figures")
     p.add_argument("--no-save-checkpoint", action="store_true",
                    help="do not write out/checkpoints/<model>_seed<s>.pt")
+    p.add_argument("--force", action="store_true",
+                   help="run even when the estimated memory exceeds the machine's")
+    p.add_argument("--debug", action="store_true",
+                   help="show the traceback of a failure (also BEHAVIORBENCH_DEBUG=1)")
     p.add_argument("--list-models", action="store_true", help="print the model registry")
     p.add_argument("--list-tasks", action="store_true", help="print the task registry")
     if model:
@@ -299,6 +309,14 @@ def _embeddings_problem(args: argparse.Namespace) -> str | None:
     return None
 
 
+def _debug_traceback(args: argparse.Namespace, e: BaseException, enabled: Any) -> None:
+    """Print the traceback of ``e`` on stderr when ``--debug`` or ``BEHAVIORBENCH_DEBUG=1``."""
+    if enabled(args):
+        import traceback
+
+        traceback.print_exception(e)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     pre = argparse.ArgumentParser(add_help=False)
@@ -339,47 +357,59 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.tasks and all(TASKS[t].dataset == "mabe" for t in args.tasks)):
         parser_error("--mabe-split / --mabe-tasks need --mabe-data")
 
+    from behaviorbench.datasets import ConfigError, DatasetError
+    from behaviorbench.datasets.cli import debug_enabled
+
     from .embeddings import EmbeddingsError
+    from .preflight import BenchmarkConfigError
     from .results import load_results
     from .runner import RunConfig, run_benchmark
     from .sources import ModelProtocolError
 
-    overrides = {
-        k.removeprefix("model__"): _coerce_override(k.removeprefix("model__"), v, args.model)
-        for k, v in vars(args).items() if k.startswith("model__")
-    }
-    cfg = RunConfig(
-        model=args.name if args.embeddings else args.model,
-        data=args.mabe_data or args.data,
-        tasks=tuple(args.tasks) if args.tasks else None,
-        dataset_kind=dataset_kind,
-        seeds=tuple(args.seeds),
-        device=args.device,
-        out=args.out,
-        checkpoint=args.checkpoint,
-        model_overrides=overrides,
-        fit_on=args.fit_on,
-        max_train_frames=args.max_train_frames,
-        max_test_frames=args.max_test_frames,
-        skip_frames=args.skip_frames,
-        readout=LinearReadoutConfig(solver=args.readout_solver, steps=args.readout_steps),
-        ridge=RidgeReadoutConfig(alphas=tuple(args.ridge_alphas)),
-        plots=not args.no_plots,
-        spaces=args.spaces,
-        save_checkpoint=not args.no_save_checkpoint,
-        mabe_split=args.mabe_split,
-        mabe_tasks=args.mabe_tasks,
-        embeddings=args.embeddings,
-        n_parameters=args.n_parameters,
-    )
-    from behaviorbench.datasets import ConfigError, DatasetError
-
     user_errors = (DatasetError, ConfigError, FileNotFoundError, ModelResolutionError,
-                   ModelConfigError, EmbeddingsError, ModelProtocolError)
+                   ModelConfigError, EmbeddingsError, ModelProtocolError, BenchmarkConfigError)
     try:
+        overrides = {
+            k.removeprefix("model__"): _coerce_override(k.removeprefix("model__"), v, args.model)
+            for k, v in vars(args).items() if k.startswith("model__")
+        }
+        cfg = RunConfig(
+            model=args.name if args.embeddings else args.model,
+            data=args.mabe_data or args.data,
+            tasks=tuple(args.tasks) if args.tasks else None,
+            dataset_kind=dataset_kind,
+            seeds=tuple(args.seeds),
+            device=args.device,
+            out=args.out,
+            checkpoint=args.checkpoint,
+            model_overrides=overrides,
+            fit_on=args.fit_on,
+            max_train_frames=args.max_train_frames,
+            max_test_frames=args.max_test_frames,
+            skip_frames=args.skip_frames,
+            readout=LinearReadoutConfig(solver=args.readout_solver, steps=args.readout_steps),
+            ridge=RidgeReadoutConfig(alphas=tuple(args.ridge_alphas)),
+            plots=not args.no_plots,
+            spaces=args.spaces,
+            save_checkpoint=not args.no_save_checkpoint,
+            mabe_split=args.mabe_split,
+            mabe_tasks=args.mabe_tasks,
+            embeddings=args.embeddings,
+            n_parameters=args.n_parameters,
+            force=args.force,
+        )
         outcome = run_benchmark(cfg, log=lambda m: console.print(f"[dim]{escape(m)}"))
     except user_errors as e:  # user errors: one line on stderr, exit 2
+        _debug_traceback(args, e, debug_enabled)
         return _fail(e)
+    except KeyboardInterrupt:
+        print(f"run-benchmark: interrupted; nothing kept under {args.out}", file=sys.stderr)
+        return 130
+    except Exception as e:  # noqa: BLE001 - a failure during the work: one line, exit 1
+        _debug_traceback(args, e, debug_enabled)
+        _fail(f"{type(e).__name__}: {e}; nothing kept under {args.out} (--debug shows the "
+              f"traceback)")
+        return 1
     res = outcome.results
     if res.dataset.kind == "mabe22":
         console.print(mabe_results_table(res))

@@ -50,6 +50,28 @@ class LinearReadoutConfig:
     lbfgs_tol: float = 1e-4  # lbfgs: stop when max |gradient| falls below this (as sklearn)
     lbfgs_l2: float = 1e-5  # lbfgs: penalty l2/2 ||W||^2 added to the loss (bias unpenalised)
 
+    def __post_init__(self) -> None:
+        """Raise ``preflight.BenchmarkConfigError`` naming the first invalid field."""
+        from .preflight import at_least, device_problem, positive_number, raise_first
+
+        raise_first(
+            None if self.solver in ("adamw", "lbfgs") else
+            f"readout solver must be adamw or lbfgs, got {self.solver!r}",
+            at_least("readout steps", self.steps, 1),
+            positive_number("readout lr", self.lr),
+            None if isinstance(self.weight_decay, (int, float)) and self.weight_decay >= 0
+            else f"readout weight_decay must be >= 0, got {self.weight_decay!r}",
+            None if len(self.betas) == 2 and all(
+                isinstance(b, (int, float)) and 0 <= b < 1 for b in self.betas)
+            else f"readout betas must be two numbers in [0, 1), got {self.betas!r}",
+            positive_number("readout eps", self.eps),
+            device_problem(self.device, "readout device"),
+            at_least("readout lbfgs_max_iter", self.lbfgs_max_iter, 1),
+            positive_number("readout lbfgs_tol", self.lbfgs_tol),
+            None if isinstance(self.lbfgs_l2, (int, float)) and self.lbfgs_l2 >= 0
+            else f"readout lbfgs_l2 must be >= 0, got {self.lbfgs_l2!r}",
+        )
+
 
 @dataclass
 class RidgeReadoutConfig:
@@ -64,6 +86,14 @@ class RidgeReadoutConfig:
     alphas: tuple[float, ...] = (1e-3, 1e-2, 1e-1, 1.0, 10.0, 100.0, 1000.0)  # CV grid
     cv_folds: int = 5  # grouped folds (capped at the number of groups)
     normalize: bool = True  # centre on train mean + L2-normalise rows
+
+    def __post_init__(self) -> None:
+        """Raise ``preflight.BenchmarkConfigError`` naming the first invalid field."""
+        from .preflight import at_least, positive_number, raise_first
+
+        raise_first(positive_number("ridge alpha", self.alpha),
+                    *(positive_number("ridge alphas", a) for a in self.alphas),
+                    at_least("ridge cv_folds", self.cv_folds, 2))
 
 
 @dataclass

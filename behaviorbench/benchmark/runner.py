@@ -25,9 +25,11 @@ Protocol (documented in docs/benchmark.md)
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -128,6 +130,42 @@ class RunConfig:
     mabe_tasks: str | None = None  # MABe: jax_tasks.json (None: the published 13 tasks, seeds)
     embeddings: str | None = None  # (N, T, D) .npy / Zarr file scored instead of a model
     n_parameters: int | None = None  # with embeddings: the producing model's size, if known
+    force: bool = False  # run even when the estimated memory exceeds the machine's
+
+    def __post_init__(self) -> None:
+        """Raise ``preflight.BenchmarkConfigError`` (one line: field, value, valid range) on
+        the first invalid field; task names and the dataset kind are checked against
+        ``TASKS`` and the loaders."""
+        from .preflight import BenchmarkConfigError, at_least, device_problem, raise_first
+
+        seeds = tuple(self.seeds) if isinstance(self.seeds, (tuple, list)) else None
+        raise_first(
+            None if seeds else f"seeds must be a non-empty list of integers, got {self.seeds!r}",
+            *(at_least("seed", s, 0) for s in seeds or ()),
+            None if seeds is None or len(set(seeds)) == len(seeds)
+            else f"seeds must be distinct, got {list(seeds)}",
+            device_problem(self.device),
+            None if self.fit_on in ("all", "train")
+            else f"fit_on must be all or train, got {self.fit_on!r}",
+            at_least("max_train_frames", self.max_train_frames, 1),
+            at_least("max_test_frames", self.max_test_frames, 1),
+            at_least("skip_frames", self.skip_frames, 0),
+            at_least("frame_seed", self.frame_seed, 0),
+            at_least("embed_batch", self.embed_batch, 1),
+            None if self.n_parameters is None else at_least("n_parameters", self.n_parameters, 0),
+            None if self.dataset_kind in {*DATASET_LOADERS, *PIPELINES}
+            else f"dataset_kind must be one of {sorted({*DATASET_LOADERS, *PIPELINES})}, got "
+                 f"{self.dataset_kind!r}",
+            *(None if t in TASKS else f"unknown task {t!r} (known: {', '.join(sorted(TASKS))})"
+              for t in self.tasks or ()),
+        )
+        if not isinstance(self.readout, LinearReadoutConfig):
+            raise BenchmarkConfigError(f"readout must be a LinearReadoutConfig, got "
+                                       f"{type(self.readout).__name__}")
+        if not isinstance(self.ridge, RidgeReadoutConfig):
+            raise BenchmarkConfigError(f"ridge must be a RidgeReadoutConfig, got "
+                                       f"{type(self.ridge).__name__}")
+        self.seeds = seeds
 
 
 @dataclass
@@ -256,7 +294,10 @@ def resolve_tasks(cfg: RunConfig) -> tuple[str, list[TaskSpec]]:
         specs = [TASKS[t] if t in TASKS else _unknown(t) for t in cfg.tasks]
         kinds = {s.dataset for s in specs}
         if len(kinds) != 1:
-            raise ValueError(f"tasks {list(cfg.tasks)} span several dataset kinds {kinds}")
+            from .preflight import BenchmarkConfigError
+
+            raise BenchmarkConfigError(f"tasks {list(cfg.tasks)} span several dataset kinds "
+                                       f"{sorted(kinds)}; give tasks of one kind")
         return kinds.pop(), specs
     kind = cfg.dataset_kind
     return kind, [TASKS[t] for t in DEFAULT_TASKS[kind]]
@@ -314,16 +355,22 @@ def run_provenance(device: str) -> dict[str, Any]:
 def run_benchmark(cfg: RunConfig, log: Callable[[str], None] = print) -> RunOutcome:
     """Run the whole protocol (module docstring) and write results JSON, plots, checkpoints.
 
-    Bad input (unknown model, invalid config, unusable dataset, split or embeddings file)
-    raises before anything is written.
+    Bad input (unknown model, invalid config, missing device, unwritable ``out``, a
+    checkpoint that is not one of ``cfg.model``, unusable dataset, split or embeddings file,
+    an estimated memory above the machine's unless ``cfg.force``) raises before anything is
+    written. A failure during the work removes what the run had written under ``cfg.out``
+    (and ``cfg.out`` itself when the run created it) and re-raises.
     """
-    from . import results as R
     from .embeddings import open_embeddings
+    from .preflight import BenchmarkConfigError, check_device, check_output
     from .sources import check_overrides
 
     kind, specs = resolve_tasks(cfg)
     if cfg.embeddings and kind in PIPELINES:
-        raise ValueError(f"--embeddings scores the quadruped tasks only, not {kind!r} tasks")
+        raise BenchmarkConfigError(f"--embeddings scores the quadruped tasks only, not {kind!r} "
+                                   f"tasks")
+    check_device(cfg.device)
+    check_output(cfg.out)
     source = None if cfg.embeddings else check_overrides(cfg)
     if kind in PIPELINES:
         return PIPELINES[kind](cfg, specs, log)
@@ -332,10 +379,16 @@ def run_benchmark(cfg: RunConfig, log: Callable[[str], None] = print) -> RunOutc
     readout_cfg = dataclasses.replace(cfg.readout, device=_readout_device(cfg.device))
     out = Path(cfg.out)
     seeds = [int(s) for s in cfg.seeds]
+    model = None
+    if cfg.checkpoint and not cfg.embeddings:  # the right model's checkpoint, before any data
+        from .sources import checkpoint_model
+
+        model = checkpoint_model(cfg, None, log)
 
     log(f"loading {cfg.data}")
     handle = DATASET_LOADERS[kind](cfg.data)
     data = handle.data
+    _check_memory(cfg, data, source, model)
     features = np.asarray(data.features, dtype=np.float32)
     n_frames = features.shape[1]
     precomputed = None
@@ -345,13 +398,71 @@ def run_benchmark(cfg: RunConfig, log: Callable[[str], None] = print) -> RunOutc
 
     for spec in specs:  # an unusable split fails here, before any time is spent on training
         _splits(data, spec.split, seeds[0])
+    with _removed_on_failure(out):
+        return _run(cfg, kind, specs, source, handle, features, precomputed, readout_cfg,
+                    seeds, model, log)
+
+
+def _check_memory(cfg: RunConfig, data: Any, source: Any, model: Any) -> None:
+    """Refuse (``datasets.resources.ResourceError``) a run whose estimated memory exceeds the
+    machine's physical memory, unless ``cfg.force``."""
+    from behaviorbench.datasets import resources
+
+    from .preflight import TYPICAL_EMBEDDING_DIM, run_estimate
+
+    n, t, f = (int(x) for x in np.shape(data.features))
+    dim = TYPICAL_EMBEDDING_DIM
+    conf = getattr(model, "config", None) or (
+        source.cls.config_class() if source is not None else None)
+    for name in ("n_components", "output_dimension"):  # models whose D is a config field
+        if isinstance(getattr(conf, name, None), int):
+            dim = getattr(conf, name)
+    memory = run_estimate(n, t, f, cfg.max_train_frames, cfg.max_test_frames, dim)
+    resources.check(resources.Estimate(memory=memory, disk=0.0, seconds=0.0), cfg.out,
+                    force=cfg.force, what=f"scoring {n} sequences x {t} frames")
+
+
+@contextlib.contextmanager
+def _removed_on_failure(out: Path) -> Iterator[None]:
+    """Create ``out`` (and missing parents); if the body raises, remove every file and folder
+    the body created under it (and ``out`` itself if it was created here), then re-raise."""
+    first_missing = out.absolute()
+    if first_missing.exists():
+        first_missing = None
+    else:
+        while not first_missing.parent.exists():
+            first_missing = first_missing.parent
+    before = set(out.rglob("*")) if out.exists() else set()
     out.mkdir(parents=True, exist_ok=True)
+    try:
+        yield
+    except BaseException:
+        if first_missing is not None:
+            shutil.rmtree(first_missing, ignore_errors=True)
+        else:
+            for p in sorted(set(out.rglob("*")) - before, key=lambda q: -len(q.parts)):
+                if p.is_dir() and not p.is_symlink():
+                    shutil.rmtree(p, ignore_errors=True)
+                else:
+                    p.unlink(missing_ok=True)
+        raise
+
+
+def _run(cfg: RunConfig, kind: str, specs: list[TaskSpec], source: Any, handle: DatasetHandle,
+         features: np.ndarray, precomputed: Any, readout_cfg: LinearReadoutConfig,
+         seeds: list[int], model: Any, log: Callable[[str], None]) -> RunOutcome:
+    """Train (or use ``model``, loaded from the checkpoint) per seed, embed, score every task
+    and write results, plots and checkpoints into ``cfg.out`` (which exists)."""
+    from . import results as R
+
+    out = Path(cfg.out)
+    data = handle.data
+    n_frames = features.shape[1]
 
     runs: dict[str, dict[str, TaskRun]] = {}
     checkpoints: list[Path] = []
     train_time = 0.0
     eval_time = 0.0
-    model = None
     plot_payload: dict[str, Any] = {}
     for i, seed in enumerate(seeds):
         t0 = time.perf_counter()

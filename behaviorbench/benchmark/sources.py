@@ -25,7 +25,7 @@ from behaviorbench.models.external import (
     load_checkpoint,
     resolve_model,
 )
-from behaviorbench.models.validation import check_config
+from behaviorbench.models.validation import check_config, naming_model
 
 from .embeddings import MAX_EMBEDDING_DIM
 
@@ -64,8 +64,9 @@ def check_overrides(cfg: Any) -> ModelSource:
     Raises ``ModelResolutionError`` or ``models.ModelConfigError``, one line each.
     """
     source = resolve_source(cfg.model)
-    conf = dataclasses.replace(source.cls.config_class(),
-                               **_overrides(cfg, source, int(cfg.seeds[0])))
+    with naming_model(source.name):  # a built-in config validates itself on construction
+        conf = dataclasses.replace(source.cls.config_class(),
+                                   **_overrides(cfg, source, int(cfg.seeds[0])))
     check_config(conf, source.name)
     return source
 
@@ -81,20 +82,41 @@ def build_model(cfg: Any, seed: int) -> Any:
 def checkpoint_model(cfg: Any, loaded: Any, log: Callable[[str], None]) -> Any:
     """The model in ``cfg.checkpoint``, loaded once (``loaded``: the one loaded before, or None).
 
-    Raises ``ValueError`` when the checkpoint holds another model than ``cfg.model``.
+    Raises ``ModelResolutionError`` (one line) when the file is missing, is not a checkpoint,
+    or holds another model than ``cfg.model``.
     """
     if loaded is not None:
         return loaded
-    source = resolve_source(cfg.model)
-    log(f"loading checkpoint {cfg.checkpoint}")
-    if source.origin != "builtin":
-        return load_checkpoint(source, cfg.checkpoint)
-    from behaviorbench.models import load_model
+    from pathlib import Path
 
-    model = load_model(cfg.checkpoint)
-    if getattr(model, "name", cfg.model) != cfg.model:
-        raise ValueError(f"{cfg.checkpoint} holds a {model.name!r} model, not {cfg.model!r}")
-    return model
+    source = resolve_source(cfg.model)
+    path = Path(cfg.checkpoint)
+    if not path.is_file():
+        raise ModelResolutionError(f"checkpoint {cfg.checkpoint}: "
+                                   f"{'is a directory' if path.is_dir() else 'no such file'}")
+    log(f"loading checkpoint {cfg.checkpoint}")
+    try:
+        if source.origin != "builtin":
+            return load_checkpoint(source, cfg.checkpoint)
+        import torch
+
+        from behaviorbench.models import MODELS
+
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+        name = payload.get("model") if isinstance(payload, dict) else None
+        if name not in MODELS:
+            raise ModelResolutionError(f"{cfg.checkpoint} is not a behaviorbench model "
+                                       f"checkpoint (no known model name in it)")
+        if name != cfg.model:
+            raise ModelResolutionError(f"{cfg.checkpoint} holds a {name!r} model, not "
+                                       f"{cfg.model!r}")
+        return MODELS[name].load(path)
+    except ModelResolutionError:
+        raise
+    except Exception as e:  # noqa: BLE001 - torch's unpickling errors are many and long
+        first = (str(e).strip().splitlines() or [""])[0].split(". ")[0][:160]
+        raise ModelResolutionError(f"{cfg.checkpoint} is not a {cfg.model} checkpoint "
+                                   f"({type(e).__name__}{': ' + first if first else ''})") from e
 
 
 def checked_embed(model: Any, x: np.ndarray, name: str) -> np.ndarray:

@@ -143,7 +143,7 @@ def test_too_few_sequences_fail_before_training(tmp_path, capsys):
     (["--model", "no_such_pkg.mod:Model"], "cannot import 'no_such_pkg.mod'"),
     (["--model", "behaviorbench.models.baselines:Nope"], "has no attribute 'Nope'"),
     (["--model", "behaviorbench.models.baselines:delay_embed"], "is a function, not a class"),
-    (["--model", "pca", "--n-components", "0"], "n_components must be >= 1, got 0"),
+    (["--model", "pca", "--n-components", "0"], "n_components must be in [1, 4096], got 0"),
     (["--model", "bams", "--epochs", "-3"], "epochs must be an integer >= 1, got -3"),
     (["--model", "bams", "--dropout", "1.5"], "dropout must be in [0, 1), got 1.5"),
     (["--model", "behaviorbench.models.baselines:PCABaseline", "--history", "0"],

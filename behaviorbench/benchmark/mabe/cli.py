@@ -3,13 +3,21 @@
 Scores a MABe 2022 mouse-triplet submission with the official protocol and prints the official
 table (alpha 1.0 row per task) plus hBehaveMAE-style averages (labelled not official). Without
 ``--split`` our documented fallback split is used and the output says UNOFFICIAL.
+
+Exit codes: 0 scored; 2 bad input (one line on stderr, nothing written): a file that is missing,
+a directory or not of the expected kind, an invalid option; 1 a failure during the scoring (one
+line naming the cause; ``--out`` / ``--json`` not written); 130 interrupted (Ctrl-C).
+``--debug`` or ``BEHAVIORBENCH_DEBUG=1`` adds the traceback.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import traceback
+from pathlib import Path
 
 from .evaluator import EvaluatorConfig, evaluate_submission
 from .files import load_labels
@@ -19,6 +27,23 @@ from .submission import SubmissionError, load_submission
 
 def _fmt(v) -> str:
     return f"{v:.6f}" if isinstance(v, float) else str(v)
+
+
+def _one_line_error(p: argparse.ArgumentParser):
+    """argparse's ``error`` as one line on stderr (no usage), exit 2."""
+    def error(message: str):
+        p.exit(2, f"{p.prog}: error: {message}\n")
+    return error
+
+
+def _writable_file(path: str) -> bool:
+    """Whether a file can be written at ``path`` (an existing file, or a new one in an
+    existing writable folder); creates nothing."""
+    p = Path(path)
+    if p.exists():
+        return p.is_file() and os.access(p, os.W_OK)
+    parent = p.absolute().parent
+    return parent.is_dir() and os.access(parent, os.W_OK | os.X_OK)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,8 +56,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", help="write the full results dict (JSON) here")
     p.add_argument("--chunk-rows", type=int, default=EvaluatorConfig.chunk_rows,
                    help="rows per float64 chunk (memory knob)")  # fmt: skip
+    p.add_argument("--debug", action="store_true",
+                   help="show the traceback of a failure (also BEHAVIORBENCH_DEBUG=1)")
+    p.error = _one_line_error(p)  # type: ignore[method-assign]
     a = p.parse_args(argv)
+    from behaviorbench.datasets.cli import debug_enabled
+
     try:
+        if a.chunk_rows < 1:
+            raise ValueError(f"--chunk-rows must be >= 1, got {a.chunk_rows}")
+        for opt, out in (("--out", a.out), ("--json", a.json)):
+            if out and not _writable_file(out):
+                raise ValueError(f"{opt} {out}: cannot write there")
         sub = load_submission(a.submission)
         labels = load_labels(a.labels)
         split = load_split(a.split) if a.split else None
@@ -40,8 +75,19 @@ def main(argv: list[str] | None = None) -> int:
         cfg = EvaluatorConfig(chunk_rows=a.chunk_rows)
         res = evaluate_submission(sub, labels, split, tasks, cfg)
     except (SubmissionError, ValueError, KeyError, FileNotFoundError) as e:
-        print(f"evaluate-mabe: error: {e}", file=sys.stderr)
+        if debug_enabled(a):
+            traceback.print_exception(e)
+        print(f"evaluate-mabe: error: {' '.join(str(e).split())}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("evaluate-mabe: interrupted; nothing written", file=sys.stderr)
+        return 130
+    except Exception as e:  # noqa: BLE001 - a failure during scoring: one line, exit 1
+        if debug_enabled(a):
+            traceback.print_exception(e)
+        print(f"evaluate-mabe: error: {type(e).__name__}: {' '.join(str(e).split())}; nothing "
+              f"written", file=sys.stderr)
+        return 1
     rows = res.table_rows()
     cols = ["Task ID", "Private Score", "Public Score", "Metric", "No Ensemble Score",
             "Pooled Score", "Sequence Level Task"]  # fmt: skip

@@ -98,7 +98,18 @@ def load_pickled_dict(path: str | Path, error: type[Exception] = ValueError) -> 
 
     Unpickling runs code from the file: only load files you trust.
     """
-    obj = np.load(path, allow_pickle=True)
+    import pickle
+
+    p = Path(path)
+    if not p.is_file():
+        raise error(f"{path}: {'is a directory' if p.is_dir() else 'no such file'}, expected a "
+                    f".npy file")
+    try:
+        obj = np.load(p, allow_pickle=True)
+    except (pickle.UnpicklingError, ValueError, EOFError, OSError, AttributeError,
+            ImportError) as e:
+        raise error(f"{path}: not a .npy file holding a pickled dict "
+                    f"({type(e).__name__})") from None
     if isinstance(obj, np.ndarray) and obj.dtype == object and obj.shape == ():
         obj = obj.item()
     if not isinstance(obj, dict):
