@@ -9,7 +9,15 @@ protocol than the board's (store.py); `compare` refuses A and B scored on differ
     leaderboard render --out DIR [--no-published] [--dir DIR]
 
 `--dir` is the store folder (default `./leaderboard`, relative to the current directory).
-Exit status: 0 ok, 1 rejected/invalid input, 2 usage error.
+`show`, `compare` and `render` refuse a `--dir` that is not a leaderboard (no `index.json`;
+`compare` of two results files reads no store and checks none);
+without `--dir`, a missing `./leaderboard` is an empty board (published rows only). `add`
+creates the store in a missing or empty folder.
+
+Exit status: 0 ok; 1 rejected input (results a board refuses, an unknown submission, a corrupt
+store), one line per problem; 2 usage error (one line on stderr, nothing written: unknown
+option or value, a `--dir` that is not a leaderboard, an `--out` that is not a folder).
+`--debug` or `BEHAVIORBENCH_DEBUG=1` adds the traceback of an unexpected failure.
 """
 
 from __future__ import annotations
@@ -28,8 +36,10 @@ from behaviorbench.leaderboard.store import DEFAULT_DIR, LeaderboardError, Leade
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="leaderboard", description=__doc__.split("\n")[0])
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--dir", default=DEFAULT_DIR,
+    common.add_argument("--dir", default=None,
                         help=f"leaderboard folder (default ./{DEFAULT_DIR})")
+    common.add_argument("--debug", action="store_true",
+                        help="show the traceback of a failure (also BEHAVIORBENCH_DEBUG=1)")
     sub = p.add_subparsers(dest="cmd", required=True)
 
     a = sub.add_parser("add", parents=[common], help="validate and add results JSON files")
@@ -60,10 +70,41 @@ def _resolve(store: LeaderboardStore, key: str) -> Row:
     return Row(key=entry.id, results=store.load(entry), json_file=store.root / entry.file)
 
 
+def _is_results_file(key: str) -> bool:
+    """Whether a compare argument names a results file (read directly, no store needed)."""
+    path = Path(key)
+    return path.suffix == ".json" and path.is_file()
+
+
+def _usage_problem(args: argparse.Namespace, store: LeaderboardStore) -> str | None:
+    """Why the command line cannot run (checked before anything is read or written)."""
+    files_only = args.cmd == "compare" and all(_is_results_file(k) for k in (args.a, args.b))
+    if (args.dir is not None or store.root.exists()) and not files_only:
+        problem = store.problem(may_create=args.cmd == "add")
+        if problem:
+            return f"--dir {problem}"
+    if args.cmd == "compare" and not 0 < args.alpha < 1:
+        return f"--alpha must be in (0, 1), got {args.alpha}"
+    if args.cmd == "render":
+        out = Path(args.out)
+        if out.exists() and not out.is_dir():
+            return f"--out {out} exists and is not a directory"
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    parser.error = lambda message: parser.exit(  # type: ignore[method-assign]
+        2, f"leaderboard: error: {' '.join(message.split())}\n")
+    for sub in parser._subparsers._group_actions[0].choices.values():  # same for subcommands
+        sub.error = parser.error  # type: ignore[method-assign]
+    args = parser.parse_args(argv)
     console = Console()
-    store = LeaderboardStore(args.dir)
+    store = LeaderboardStore(args.dir if args.dir is not None else DEFAULT_DIR)
+    problem = _usage_problem(args, store)
+    if problem:
+        print(f"leaderboard {args.cmd}: error: {problem}", file=sys.stderr)
+        return 2
     try:
         if args.cmd == "add":
             added = store.add(args.files)
@@ -88,6 +129,19 @@ def main(argv: list[str] | None = None) -> int:
             console.print(f"wrote {page} and {Path(args.out) / 'leaderboard.md'}")
     except (LeaderboardError, ResultsValidationError) as e:
         print(f"leaderboard {args.cmd}: {e}", file=sys.stderr)  # unwrapped: one line per problem
+        return 1
+    except KeyboardInterrupt:
+        print(f"leaderboard {args.cmd}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as e:  # noqa: BLE001 - an unexpected failure: one line, exit 1
+        from behaviorbench.datasets.cli import debug_enabled
+
+        if debug_enabled(args):
+            import traceback
+
+            traceback.print_exception(e)
+        print(f"leaderboard {args.cmd}: error: {type(e).__name__}: {' '.join(str(e).split())}",
+              file=sys.stderr)
         return 1
     return 0
 

@@ -224,6 +224,22 @@ class LeaderboardStore:
     def index_path(self) -> Path:
         return self.root / "index.json"
 
+    def problem(self, *, may_create: bool) -> str | None:
+        """Why ``root`` is not a leaderboard folder (one line), or None.
+
+        A leaderboard folder holds ``index.json``. With ``may_create`` (``add``) a folder that
+        does not exist yet, or an empty one, is accepted too: ``add`` creates the store there.
+        """
+        if self.index_path.is_file():
+            return None
+        if not self.root.exists():
+            return None if may_create else f"{self.root} does not exist"
+        if not self.root.is_dir():
+            return f"{self.root} is not a directory"
+        if may_create and not any(self.root.iterdir()):
+            return None
+        return f"{self.root} is not a leaderboard (no index.json)"
+
     # ---------------------------------------------------------------- reading
     def _index(self) -> dict:
         """index.json as a dict (an empty store's when there is none)."""
