@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime
+import os
 import socket
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -33,22 +35,21 @@ def _build():
     return model, data
 
 
-def _ddp_worker(rank: int, world: int, port: int, out_path: str) -> None:
+def _ddp_worker(rank: int, world: int, port: int, out_dir: str) -> None:
     dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank,
                             world_size=world, timeout=datetime.timedelta(seconds=120))
-    try:
-        model, data = _build()
-        trainer = model.make_trainer(data)
-        assert trainer.world == 2 and trainer.rank == rank
-        metrics = trainer.backward(torch.arange(4))
-        if rank == 0:
-            torch.save({"grads": _gradients(trainer), "metrics": metrics}, out_path)
-        # both ranks done before either tears the group down: a rank that exits while the
-        # other (rank 0 hosts the TCP store) is still busy can abort in gloo's teardown
-        # ("terminate called without an active exception", seen once in CI under load)
-        dist.barrier()
-    finally:
-        dist.destroy_process_group()
+    model, data = _build()
+    trainer = model.make_trainer(data)
+    assert trainer.world == 2 and trainer.rank == rank
+    metrics = trainer.backward(torch.arange(4))
+    if rank == 0:
+        torch.save({"grads": _gradients(trainer), "metrics": metrics}, Path(out_dir, "ddp.pt"))
+    dist.barrier()  # both ranks' work is done
+    Path(out_dir, f"done{rank}").touch()
+    # leave without tearing the group down: gloo's teardown at interpreter exit can abort a
+    # rank ("terminate called without an active exception", std::terminate from a joinable
+    # thread's destructor) after all the work is done; os._exit runs no destructors
+    os._exit(0)
 
 
 def _free_port() -> int:
@@ -58,9 +59,19 @@ def _free_port() -> int:
 
 
 def test_ddp_two_process_gradients_match_single_process(tmp_path):
-    out = tmp_path / "ddp.pt"
-    mp.spawn(_ddp_worker, args=(2, _free_port(), str(out)), nprocs=2, join=True)
-    ddp = torch.load(out, weights_only=True)["grads"]
+    ctx = mp.start_processes(_ddp_worker, args=(2, _free_port(), str(tmp_path)), nprocs=2,
+                             join=False, start_method="spawn")
+    try:
+        for proc in ctx.processes:
+            proc.join(timeout=300)
+    finally:
+        for proc in ctx.processes:
+            if proc.is_alive():  # hung: do not leave it behind
+                proc.kill()
+    for rank, proc in enumerate(ctx.processes):
+        assert (tmp_path / f"done{rank}").is_file(), f"rank {rank} did not finish its work"
+        assert proc.exitcode == 0, f"rank {rank} exited with {proc.exitcode}"
+    ddp = torch.load(tmp_path / "ddp.pt", weights_only=True)["grads"]
 
     model, data = _build()
     trainer = model.make_trainer(data)
