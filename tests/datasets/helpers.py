@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 
+from behaviorbench.datasets import store
 from behaviorbench.datasets.config import preset
 from tests.datasets.synthetic import BACKEND
 
@@ -21,3 +28,35 @@ def tree_bytes(path: Path) -> dict[str, bytes]:
     path = Path(path)
     return {str(p.relative_to(path)): p.read_bytes() for p in sorted(path.rglob("*"))
             if p.is_file()}
+
+
+def committed_shards(path: Path) -> int:
+    """Shards committed so far in the staging manifest of the store at ``path`` (0 if none)."""
+    try:
+        with open(store.staging_path(path) / store.MANIFEST) as f:
+            return len(json.load(f)["committed"])
+    except (OSError, ValueError):
+        return 0
+
+
+def kill_mid_run(script: str, out: Path, watch: Path, shards: int = 2) -> None:
+    """Run ``python -c script out`` from the repository root with the synthetic backend
+    slowed (``SYNTH_SLEEP_S`` 0.15 s per trajectory), and SIGKILL its process group (the driver
+    and its pool workers) once the store at ``watch`` has ``shards`` committed shards. Fails if
+    the run finishes first."""
+    from tests.conftest import REPO_ROOT
+
+    env = dict(os.environ, SYNTH_SLEEP_S="0.15", PYTHONPATH=str(REPO_ROOT))
+    proc = subprocess.Popen([sys.executable, "-c", script, str(out)], cwd=REPO_ROOT, env=env,
+                            start_new_session=True)
+    try:
+        deadline = time.time() + 60
+        while committed_shards(watch) < shards and time.time() < deadline \
+                and proc.poll() is None:
+            time.sleep(0.05)
+        assert proc.poll() is None, "generation finished before it could be killed"
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)

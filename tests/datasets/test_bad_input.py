@@ -4,13 +4,7 @@ leaves the old store as it was."""
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
-import signal
-import subprocess
-import sys
-import time
 
 import pytest
 
@@ -25,8 +19,7 @@ from behaviorbench.datasets.generate import (
 from behaviorbench.datasets.validate import validate_store
 from behaviorbench.datasets.validate_cli import main as validate_main
 from tests.bad_input import assert_refused, snapshot
-from tests.conftest import REPO_ROOT
-from tests.datasets.helpers import synth_config, tree_bytes
+from tests.datasets.helpers import committed_shards, kill_mid_run, synth_config, tree_bytes
 from tests.datasets.synthetic import FAILING_BACKEND, INTERRUPTING_BACKEND
 
 
@@ -134,32 +127,12 @@ generate(sys.argv[1], synth_config(seed=7), workers=2, overwrite=True)
 """
 
 
-def _committed(path) -> int:
-    try:
-        with open(store.staging_path(path) / store.MANIFEST) as f:
-            return len(json.load(f)["committed"])
-    except (OSError, ValueError):
-        return 0
-
-
 def test_sigkill_during_overwrite_leaves_the_old_store_intact(workdir):
     out = workdir / "old.zarr"
     before = tree_bytes(out)
     side = overwrite_path(out)
-    env = dict(os.environ, SYNTH_SLEEP_S="0.15", PYTHONPATH=str(REPO_ROOT))
-    proc = subprocess.Popen([sys.executable, "-c", SCRIPT, str(out)], cwd=REPO_ROOT, env=env,
-                            start_new_session=True)
-    try:
-        deadline = time.time() + 60
-        while _committed(side) < 2 and time.time() < deadline and proc.poll() is None:
-            time.sleep(0.05)
-        assert proc.poll() is None, "generation finished before it could be killed"
-        os.killpg(proc.pid, signal.SIGKILL)  # the driver and its pool workers
-        proc.wait(10)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-    assert 2 <= _committed(side) < 7  # killed mid-run, while building beside the old store
+    kill_mid_run(SCRIPT, out, watch=side)
+    assert 2 <= committed_shards(side) < 7  # killed mid-run, while building beside the old store
     assert tree_bytes(out) == before and validate_store(out) == []
     # the next --overwrite run replaces what the killed one left beside the store
     generate(out, synth_config(seed=7), overwrite=True, workers=1)

@@ -2,13 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import os
-import signal
-import subprocess
-import sys
-import time
-
 import mujoco
 import numpy as np
 import pytest
@@ -16,8 +9,7 @@ import pytest
 from behaviorbench.datasets import ConfigError, load_terrain_dataset, store
 from behaviorbench.datasets.generate import controller_record, generate, simulator_record
 from behaviorbench.datasets.loader import DatasetError
-from tests.conftest import REPO_ROOT
-from tests.datasets.helpers import synth_config, tree_bytes
+from tests.datasets.helpers import committed_shards, kill_mid_run, synth_config, tree_bytes
 
 SCRIPT = """
 import sys
@@ -27,30 +19,10 @@ generate(sys.argv[1], synth_config(), workers=2)
 """
 
 
-def _committed(path) -> int:
-    try:
-        with open(store.staging_path(path) / store.MANIFEST) as f:
-            return len(json.load(f)["committed"])
-    except (OSError, ValueError):
-        return 0
-
-
 def test_sigkill_then_resume_gives_identical_bytes(tmp_path):
     out = tmp_path / "killed"
-    env = dict(os.environ, SYNTH_SLEEP_S="0.15", PYTHONPATH=str(REPO_ROOT))
-    proc = subprocess.Popen([sys.executable, "-c", SCRIPT, str(out)], cwd=REPO_ROOT, env=env,
-                            start_new_session=True)
-    try:
-        deadline = time.time() + 60
-        while _committed(out) < 2 and time.time() < deadline and proc.poll() is None:
-            time.sleep(0.05)
-        assert proc.poll() is None, "generation finished before it could be killed"
-        os.killpg(proc.pid, signal.SIGKILL)  # the driver and its pool workers
-        proc.wait(10)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-    n_done = _committed(out)
+    kill_mid_run(SCRIPT, out, watch=out)
+    n_done = committed_shards(out)
     assert 2 <= n_done < 7  # 7 shards in all: killed mid-run
     assert store.read_root_attrs(out)["status"] == store.STATUS_GENERATING
     with pytest.raises(DatasetError):
