@@ -6,7 +6,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -39,21 +38,21 @@ def committed_shards(path: Path) -> int:
         return 0
 
 
-def kill_mid_run(script: str, out: Path, watch: Path, shards: int = 2) -> None:
-    """Run ``python -c script out`` from the repository root with the synthetic backend
-    slowed (``SYNTH_SLEEP_S`` 0.15 s per trajectory), and SIGKILL its process group (the driver
-    and its pool workers) once the store at ``watch`` has ``shards`` committed shards. Fails if
-    the run finishes first."""
+def kill_mid_run(argv: list[str], watch: Path, shards: int = 2, *,
+                 env: dict[str, str] | None = None, timeout_s: float = 60.0) -> None:
+    """Run the command ``argv`` from the repository root (the repository on ``PYTHONPATH``,
+    ``env`` added to the environment) and SIGKILL its process group (the driver and its pool
+    workers) once the store at ``watch`` has ``shards`` committed shards. Fails if the run ends
+    first or ``timeout_s`` s pass."""
     from tests.conftest import REPO_ROOT
 
-    env = dict(os.environ, SYNTH_SLEEP_S="0.15", PYTHONPATH=str(REPO_ROOT))
-    proc = subprocess.Popen([sys.executable, "-c", script, str(out)], cwd=REPO_ROOT, env=env,
-                            start_new_session=True)
+    full_env = dict(os.environ, PYTHONPATH=str(REPO_ROOT), **(env or {}))
+    proc = subprocess.Popen(argv, cwd=REPO_ROOT, env=full_env, start_new_session=True)
     try:
-        deadline = time.time() + 60
+        deadline = time.time() + timeout_s
         while committed_shards(watch) < shards and time.time() < deadline \
                 and proc.poll() is None:
-            time.sleep(0.05)
+            time.sleep(0.02)
         assert proc.poll() is None, "generation finished before it could be killed"
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(10)

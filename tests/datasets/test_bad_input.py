@@ -5,6 +5,7 @@ leaves the old store as it was."""
 from __future__ import annotations
 
 import shutil
+import sys
 
 import pytest
 
@@ -131,7 +132,8 @@ def test_sigkill_during_overwrite_leaves_the_old_store_intact(workdir):
     out = workdir / "old.zarr"
     before = tree_bytes(out)
     side = overwrite_path(out)
-    kill_mid_run(SCRIPT, out, watch=side)
+    kill_mid_run([sys.executable, "-c", SCRIPT, str(out)], watch=side,
+                 env={"SYNTH_SLEEP_S": "0.15"})  # 0.15 s per trajectory
     assert 2 <= committed_shards(side) < 7  # killed mid-run, while building beside the old store
     assert tree_bytes(out) == before and validate_store(out) == []
     # the next --overwrite run replaces what the killed one left beside the store

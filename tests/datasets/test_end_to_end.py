@@ -7,12 +7,7 @@ Skipped only while ``behaviorbench.simulation.rollout`` does not exist.
 
 from __future__ import annotations
 
-import json
-import os
-import signal
-import subprocess
 import sys
-import time
 from dataclasses import replace
 
 import numpy as np
@@ -23,21 +18,12 @@ from behaviorbench.datasets.cli import main
 from behaviorbench.datasets.config import preset
 from behaviorbench.datasets.generate import generate
 from behaviorbench.datasets.validate_cli import main as validate_main
-from tests.conftest import REPO_ROOT
-from tests.datasets.helpers import tree_bytes
+from tests.datasets.helpers import committed_shards, kill_mid_run, tree_bytes
 
 pytest.importorskip("behaviorbench.simulation.rollout", reason="simulator not merged yet")
 
 ARGS = ["--trajectories-per-run", "2", "--command-vels", "0.6", "--episode-s", "4",
         "--shard-size", "1", "--keep-failures", "--no-progress", "--seed", "3"]
-
-
-def _n_committed(path) -> int:
-    try:
-        return len(json.loads((store.staging_path(path) / store.MANIFEST).read_text())[
-            "committed"])
-    except (OSError, ValueError):
-        return 0
 
 
 @pytest.mark.slow
@@ -57,19 +43,8 @@ def test_tiny_real_dataset_kill_and_resume(tmp_path):
 
     cmd = [sys.executable, "-m", "behaviorbench.datasets.cli", "--out", str(killed),
            "--workers", "2", *ARGS]
-    proc = subprocess.Popen(cmd, cwd=REPO_ROOT, start_new_session=True,
-                            env=dict(os.environ, PYTHONPATH=str(REPO_ROOT)))
-    try:
-        deadline = time.time() + 120
-        while _n_committed(killed) < 1 and proc.poll() is None and time.time() < deadline:
-            time.sleep(0.02)
-        assert proc.poll() is None, "generation ended before the kill"
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(10)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-    assert 1 <= _n_committed(killed) < 4
+    kill_mid_run(cmd, watch=killed, shards=1, timeout_s=120)
+    assert 1 <= committed_shards(killed) < 4
     assert store.read_root_attrs(killed)["status"] == store.STATUS_GENERATING
     assert len(load_terrain_dataset(killed, allow_partial=True)) < 4
     assert main(["--out", str(killed), "--workers", "1", "--resume", *ARGS]) == 0

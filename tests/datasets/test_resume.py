@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import mujoco
 import numpy as np
 import pytest
@@ -21,7 +23,8 @@ generate(sys.argv[1], synth_config(), workers=2)
 
 def test_sigkill_then_resume_gives_identical_bytes(tmp_path):
     out = tmp_path / "killed"
-    kill_mid_run(SCRIPT, out, watch=out)
+    kill_mid_run([sys.executable, "-c", SCRIPT, str(out)], watch=out,
+                 env={"SYNTH_SLEEP_S": "0.15"})  # 0.15 s per trajectory
     n_done = committed_shards(out)
     assert 2 <= n_done < 7  # 7 shards in all: killed mid-run
     assert store.read_root_attrs(out)["status"] == store.STATUS_GENERATING
