@@ -254,8 +254,7 @@ def batch_to_arrays(batch) -> dict[str, np.ndarray]:
     x = out["base_pos"][..., 0]
     dt = 1.0 / schema.FRAME_RATE_HZ
     if "failure_reason" not in out:
-        reason = np.where(out["success"], prog.NONE, prog.FELL).astype(np.int8)
-        out["failure_reason"] = prog.with_stalls(reason, x, out["command_vel"], dt)
+        out["failure_reason"] = prog.failure_reasons(out["success"], x, out["command_vel"], dt)
         out["success"] = out["failure_reason"] == prog.NONE
     if "progress" not in out:
         out["progress"] = prog.progress_ratio(x, out["command_vel"], dt)

@@ -93,3 +93,13 @@ def with_stalls(reason: np.ndarray, x: np.ndarray, command: np.ndarray,
     if ok.any():
         reason[ok & stalled(x, command, frame_dt)] = STALLED
     return reason
+
+
+def failure_reasons(success: np.ndarray, x: np.ndarray, command: np.ndarray, frame_dt: float,
+                    reason: np.ndarray | None = None) -> np.ndarray:
+    """(N,) int8 failure reason of each trajectory: for an unsuccessful one its ``reason``
+    ((N,) int8, None: :data:`FELL` for all), for a successful one :data:`STALLED` where it
+    stalled (:func:`stalled`), else :data:`NONE`. ``success`` (N,) bool."""
+    failed_as = FELL if reason is None else np.asarray(reason, np.int8)
+    base = np.where(np.asarray(success, bool), NONE, failed_as).astype(np.int8)
+    return with_stalls(base, x, command, frame_dt)

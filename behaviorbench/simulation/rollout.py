@@ -29,7 +29,7 @@ import mujoco.batch
 import numpy as np
 
 from .controller import ControllerConfig, TrotController, configure_servos, quat_to_mat
-from .progress import FELL, LEFT_TERRAIN, NONE, UNSTABLE, progress_ratio, with_stalls
+from .progress import FELL, LEFT_TERRAIN, NONE, UNSTABLE, failure_reasons, progress_ratio
 from .recording import FRAME_DT, FrameRecorder, TrajectoryBatch
 from .robots import ROBOT_NAMES, ROBOTS, RobotSpec
 from .scene import SIM_DT, build_scene, foot_geom_ids
@@ -274,12 +274,9 @@ def assemble_batch(run: RunSpec, terrain: Terrain, spawn: Spawn, frames: FrameRe
     labels = terrain.labels_at(frames.base_pos[..., 0].astype(np.float64),
                                frames.base_pos[..., 1].astype(np.float64))
     n = len(success)
-    success = np.asarray(success, bool)
-    if reason is None:
-        reason = np.where(success, NONE, FELL).astype(np.int8)
     command = np.full(n, run.command_vel)
     x = frames.base_pos[..., 0]
-    reason = with_stalls(np.where(success, NONE, reason), x, command, FRAME_DT)
+    reason = failure_reasons(success, x, command, FRAME_DT, reason)
     return TrajectoryBatch(
         dof_pos=frames.dof_pos, dof_vel=frames.dof_vel, base_pos=frames.base_pos,
         base_lin_vel=frames.base_lin_vel, base_ang_vel=frames.base_ang_vel,
