@@ -11,12 +11,12 @@ REFERENCE_DIR = REPO_ROOT.parent / "shared" / "reference"
 ARTIFACT_DIR = REPO_ROOT / "test-artifacts"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def repo_root() -> Path:
     return REPO_ROOT
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def reference_dir() -> Path:
     """`../shared/reference` (CI clones the repo with `shared/` beside it)."""
     if not REFERENCE_DIR.is_dir():
@@ -24,7 +24,7 @@ def reference_dir() -> Path:
     return REFERENCE_DIR
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def artifact_dir() -> Path:
     ARTIFACT_DIR.mkdir(exist_ok=True)
     return ARTIFACT_DIR

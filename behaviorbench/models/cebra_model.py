@@ -2,7 +2,7 @@
 
 CEBRA is trained with ``conditional="time"`` (positive pairs ``time_offsets`` frames apart) on
 the max-|x|-normalised frames of all sequences concatenated (pairs that straddle two sequences
-are rare and kept, as CEBRA's single-session API does). Its ``offset10-model`` sees frames
+are rare and kept, as CEBRA's single-recording fit does). Its ``offset10-model`` sees frames
 ``t-5 .. t+4``; to make the embedding causal we prepend ``right - 1`` copies of the first frame
 and read the output shifted so that frame t's embedding uses frames ``t-9 .. t`` only.
 

@@ -20,12 +20,12 @@ def write_tiny_store(out: Path, seed: int = 0) -> Path:
     return out
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def tiny_store(tmp_path_factory) -> Path:
     return write_tiny_store(tmp_path_factory.mktemp("data") / "tiny.zarr")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def other_store(tmp_path_factory) -> Path:
     """Same shape and settings as ``tiny_store`` but another seed: other data."""
     return write_tiny_store(tmp_path_factory.mktemp("data") / "tiny.zarr", seed=1)

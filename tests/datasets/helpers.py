@@ -47,7 +47,7 @@ def kill_mid_run(argv: list[str], watch: Path, shards: int = 2, *,
     from tests.conftest import REPO_ROOT
 
     full_env = dict(os.environ, PYTHONPATH=str(REPO_ROOT), **(env or {}))
-    proc = subprocess.Popen(argv, cwd=REPO_ROOT, env=full_env, start_new_session=True)
+    proc = subprocess.Popen(argv, cwd=REPO_ROOT, env=full_env, process_group=0)
     try:
         deadline = time.time() + timeout_s
         while committed_shards(watch) < shards and time.time() < deadline \

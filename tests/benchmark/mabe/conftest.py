@@ -17,27 +17,27 @@ from behaviorbench.benchmark.mabe.synthetic import (
 )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def mabe_ref(reference_dir):
     return reference_dir / "mabe22"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def official_split(mabe_ref):
     return load_split(mabe_ref / "jax_split.json")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def synth(official_split):
     return make_synthetic_mabe(SyntheticConfig(), official_split)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def synth_labels(synth):
     return MabeLabels(**synth.labels)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def synth_dir(tmp_path_factory, official_split):
     d = tmp_path_factory.mktemp("mabe_synth")
     paths = write_synthetic_mabe(d, SyntheticConfig(), official_split, naming="caltech")
