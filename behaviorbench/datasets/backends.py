@@ -12,7 +12,7 @@ import importlib.util
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from behaviorbench.datasets.config import ConfigError
+from behaviorbench.datasets.config import TERRAIN_KINDS, ConfigError
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,7 @@ class RunPlan:
     seed: int  # run seed (derived from the dataset seed and run_index)
     keep_failures: bool = True  # False: failed trajectories are dropped, may be cut short
     vertical_walls: bool = True  # stairs and obstacles with vertical walls (False: ramps)
+    controller: str = "trot"  # controller name, module:Class or policy file (mujoco backend)
 
 
 Simulate = Callable[[RunPlan, Sequence[int]], object]
@@ -80,7 +81,7 @@ def to_run_spec(plan: RunPlan):
     return rollout.RunSpec(
         robot=plan.robot, command_vel=plan.command_vel, n_robots=plan.n_robots,
         episode_s=plan.episode_s, terrain=tcfg, added_mass_range=plan.added_mass_range,
-        seed=plan.seed,
+        seed=plan.seed, controller_name=plan.controller,
     )
 
 
@@ -91,8 +92,6 @@ def _terrain_kwargs(cls, plan: RunPlan) -> dict:
     names = {f.name for f in dataclasses.fields(cls)}
     kw: dict = {}
     mix = dict(plan.terrain_mix)
-    from behaviorbench.datasets.config import TERRAIN_KINDS
-
     props = tuple(mix.get(k, 0.0) for k in TERRAIN_KINDS)  # legged_gym order
     for key in ("proportions", "terrain_proportions"):
         if key in names:

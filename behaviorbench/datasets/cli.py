@@ -69,6 +69,11 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--height-field-ramps", action="store_true",
                     help="stairs and obstacles as plain height-field steps (0.1 m ramps) instead "
                          "of vertical walls (the original's trimesh)")
+    ap.add_argument("--controller", default=None, metavar="NAME|module:Class|FILE",
+                    help="what walks the robots: trot (the built-in model-based controller, "
+                         "default), a policy file (TorchScript .pt, or ONNX .onnx with "
+                         "behaviorbench[onnx]) taking the observation of docs/environment.md, "
+                         "or module:Class implementing the controller protocol")
     ap.add_argument("--keep-failures", action="store_true",
                     help="also store failed traversals (success=False)")
     ap.add_argument("--shard-size", type=int, help="trajectories per shard (default 32)")
@@ -93,7 +98,7 @@ def config_from_args(args: argparse.Namespace) -> GenerationConfig:
     for opt, key in [("robots", "robots"), ("trajectories_per_run", "trajectories_per_run"),
                      ("command_vels", "command_vels"), ("episode_s", "episode_s"),
                      ("difficulties", "difficulties"), ("seed", "seed"), ("backend", "backend"),
-                     ("shard_size", "shard_size")]:
+                     ("shard_size", "shard_size"), ("controller", "controller")]:
         v = getattr(args, opt)
         if v is not None:
             kw[key] = v
@@ -114,9 +119,13 @@ def config_from_args(args: argparse.Namespace) -> GenerationConfig:
     if args.terrain_proportions is not None:
         kw["terrain_proportions"] = args.terrain_proportions
     try:
-        return replace(cfg, **kw).validate()
+        cfg = replace(cfg, **kw).validate()
     except TypeError as e:  # a value of the wrong type reaching a comparison
         raise ConfigError(str(e)) from e
+    from behaviorbench.datasets.backends import check_available
+
+    check_available(cfg.backend)
+    return cfg
 
 
 class _Bar:

@@ -51,6 +51,11 @@ class GenerationConfig:
     # step in one batch, and small batches pay the controller's per-tick numpy overhead: at
     # 8 the loop ran 0.41x its raw physics, at 32 0.7x (benchmarks/sim_throughput.py)
     shard_size: int = 32
+    # what walks the robots: "trot" (the built-in model-based controller), a policy file
+    # (TorchScript .pt, ONNX .onnx) taking docs/environment.md's observation, or module:Class
+    # (a Python controller, behaviorbench.simulation.controller_protocol); the store also
+    # records the controller's identity (name, config, file sha256)
+    controller: str = "trot"
     extra: dict = field(default_factory=dict)  # free-form, stored verbatim (must be JSON)
 
     def __post_init__(self) -> None:
@@ -73,10 +78,15 @@ class GenerationConfig:
         return int(round(self.episode_s * schema.FRAME_RATE_HZ))
 
     def to_dict(self) -> dict:
+        """The config as JSON-able values (tuples as lists). ``controller`` is left out when it
+        is the built-in ``"trot"``, so that configs (and their hashes) of stores walked by the
+        built-in controller read as they did before the option existed."""
         d = asdict(self)
         for k, v in d.items():
             if isinstance(v, tuple):
                 d[k] = list(v)
+        if d.get("controller") == "trot":
+            del d["controller"]
         return d
 
     @classmethod
@@ -87,16 +97,15 @@ class GenerationConfig:
             raise ConfigError(f"unknown config keys: {sorted(unknown)}")
         kw = {k: tuple(v) if isinstance(v, list) else v for k, v in d.items()}
         kw.setdefault("vertical_walls", False)  # the physics of stores from before the option
+        kw.setdefault("controller", "trot")  # stores from before the option: the built-in one
         return cls(**kw)
 
     def validate(self) -> GenerationConfig:
-        """Raise ``ConfigError`` (one line) on the first invalid setting, or when the backend
-        is a GPU backend that is not installed; return self."""
+        """Raise ``ConfigError`` (one line) on the first invalid setting; return self.
+        Whether the backend's simulator is installed is the backends' question
+        (``backends.check_available``, called by the CLI and ``generate``): this module does
+        not import the backends, which import it."""
         self._check_fields()
-        if self.backend in BACKENDS_RESERVED:
-            from behaviorbench.datasets.backends import check_available
-
-            check_available(self.backend)
         return self
 
     def _check_fields(self) -> None:
@@ -167,6 +176,12 @@ class GenerationConfig:
                               f"{', '.join(BACKENDS_RESERVED)})")
         if int(self.shard_size) != self.shard_size or self.shard_size < 1:
             raise ConfigError(f"shard size must be a positive integer, got {self.shard_size}")
+        if not isinstance(self.controller, str) or not self.controller.strip():
+            raise ConfigError(f"controller must be a name, module:Class or a policy file, got "
+                              f"{self.controller!r}")
+        if self.controller != "trot" and self.backend != "mujoco":
+            raise ConfigError(f"controller {self.controller!r} runs on the mujoco backend only "
+                              f"(the {self.backend} backend runs the built-in trot controller)")
 
     def terrain_mix(self) -> dict[str, float]:
         """Kind -> normalised proportion (kinds not listed get 0)."""

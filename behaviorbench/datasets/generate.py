@@ -43,8 +43,18 @@ def run_seed(seed: int, run_index: int) -> int:
     return int((int(state[0]) << 31) ^ int(state[1])) & ((1 << 63) - 1)
 
 
+def controller_spec(cfg: GenerationConfig) -> str:
+    """``cfg.controller`` as the workers load it: a policy file as an absolute path (workers
+    may run elsewhere), other names as given."""
+    from behaviorbench.simulation.controller_protocol import is_file_spec
+
+    spec = cfg.controller
+    return os.path.abspath(spec) if is_file_spec(spec) else spec
+
+
 def plan_runs(cfg: GenerationConfig) -> list[RunPlan]:
     mix = tuple(cfg.terrain_mix().items())
+    controller = controller_spec(cfg)
     return [
         RunPlan(run_index=i, robot=robot, command_vel=vel, n_robots=cfg.trajectories_per_run,
                 episode_s=float(cfg.episode_s), terrain_mix=mix,
@@ -52,7 +62,7 @@ def plan_runs(cfg: GenerationConfig) -> list[RunPlan]:
                 added_mass_range=(float(cfg.added_mass_range[0]),
                                   float(cfg.added_mass_range[1])),
                 seed=run_seed(cfg.seed, i), keep_failures=bool(cfg.keep_failures),
-                vertical_walls=bool(cfg.vertical_walls))
+                vertical_walls=bool(cfg.vertical_walls), controller=controller)
         for i, (robot, vel) in enumerate(cfg.runs)
     ]
 
@@ -92,13 +102,45 @@ def run_shard(path: str, backend: str, plans: list[RunPlan], task: ShardTask,
 # ----------------------------------------------------------------------------- checks
 
 
-def controller_record() -> dict:
-    """The locomotion controller's parameters (``ControllerConfig`` defaults, which every
-    backend walks the robots with), as stored in a store's ``controller`` root attribute: the
-    generator version does not change when the controller is retuned, this record does."""
-    from behaviorbench.simulation.controller import ControllerConfig
+def controller_record(cfg: GenerationConfig | None = None) -> dict:
+    """The locomotion controller's parameters, as stored in a store's ``controller`` root
+    attribute: for the built-in ``trot`` controller (``cfg`` None or naming it) the
+    ``ControllerConfig`` defaults, which every backend walks the robots with (the generator
+    version does not change when the controller is retuned, this record does); for another
+    controller its ``config()`` (:func:`controller_identity`)."""
+    if cfg is None or cfg.controller == "trot":
+        from behaviorbench.simulation.controller import ControllerConfig
 
-    return _jsonable(asdict(ControllerConfig()))
+        return _jsonable(asdict(ControllerConfig()))
+    return controller_identity(cfg)["config"]
+
+
+def controller_identity(cfg: GenerationConfig) -> dict:
+    """The identity of the controller that walks ``cfg``'s robots (stored in a store's
+    ``controller_identity`` root attribute): ``name``, ``source`` (``builtin``, the policy
+    file's absolute path, ``module:Class``), ``config`` and ``sha256`` of the policy file (None
+    for controllers without one). Loads (and so checks) the controller: raises
+    ``ConfigError`` (one line) for an unknown name, a class that does not implement the
+    protocol, or a policy file that is not a model or has the wrong input or output size."""
+    from behaviorbench.simulation.controller_protocol import (
+        ControllerError,
+    )
+    from behaviorbench.simulation.controller_protocol import (
+        controller_identity as identity,
+    )
+
+    try:
+        return _jsonable(identity(controller_spec(cfg)))
+    except ControllerError as e:
+        raise ConfigError(str(e)) from e
+
+
+def _same_controller(recorded: dict | None, current: dict) -> bool:
+    """Whether two controller identities name the same controller: same name and policy
+    file sha256 (a file's path may differ; parameters are compared through the ``controller``
+    attribute). A store without the record was walked by ``trot``."""
+    recorded = recorded or {"name": "trot", "sha256": None}
+    return all(recorded.get(k) == current.get(k) for k in ("name", "sha256"))
 
 
 # packages whose versions decide a trajectory's bits, per backend (the physics engine first):
@@ -111,7 +153,7 @@ SIMULATOR_PACKAGES: dict[str, tuple[str, ...]] = {
 }
 
 
-def simulator_record(backend: str) -> dict:
+def simulator_record(backend: str, controller: str = "trot") -> dict:
     """Versions of the packages that decide the trajectories' bits for ``backend`` (stored in
     a store's ``simulator`` root attribute): physics engines change contacts between releases
     (MuJoCo 4.0.0 and 4.0.1 give different falls on hard stairs), so a store says which it was
@@ -119,7 +161,12 @@ def simulator_record(backend: str) -> dict:
     from importlib import metadata
 
     record = {}
-    for name in SIMULATOR_PACKAGES.get(backend, ("mujoco", "numpy")):
+    names = SIMULATOR_PACKAGES.get(backend, ("mujoco", "numpy"))
+    if controller.lower().endswith(".pt"):  # the policy's arithmetic decides the actions' bits
+        names = (*names, "torch")
+    elif controller.lower().endswith(".onnx"):
+        names = (*names, "onnxruntime")
+    for name in names:
         try:
             record[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
@@ -127,10 +174,10 @@ def simulator_record(backend: str) -> dict:
     return record
 
 
-def _check_simulator(out: Path, attrs: dict, backend: str) -> None:
+def _check_simulator(out: Path, attrs: dict, backend: str, controller: str = "trot") -> None:
     """Refuse to resume a store begun with other simulator versions (a store without the
     record, written before it existed, is not checked)."""
-    recorded, current = attrs.get("simulator"), simulator_record(backend)
+    recorded, current = attrs.get("simulator"), simulator_record(backend, controller)
     if recorded is not None and recorded != current:
         diff = ", ".join(f"{k} {recorded.get(k)} -> {current.get(k)}" for k in current
                          if recorded.get(k) != current.get(k))
@@ -142,12 +189,16 @@ def _check_simulator(out: Path, attrs: dict, backend: str) -> None:
 def preflight(out: Path, cfg: GenerationConfig, *, resume: bool, overwrite: bool) -> str:
     """Check the target before anything is written. Returns "new", "resume" or "complete".
 
-    Raises ``ConfigError`` (one line) for an existing store with another config, an existing
-    non-store path, an existing store without ``--resume``/``--overwrite``, an unwritable path.
+    Raises ``ConfigError`` (one line) for a controller that cannot be loaded (a policy file
+    that is not a model or has the wrong input or output size), an existing store with another
+    config or begun by another controller, an existing non-store path, an existing store
+    without ``--resume``/``--overwrite``, an unwritable path.
     """
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise ConfigError(f"{out} exists and is not a directory")
+    if cfg.controller != "trot":  # a bad policy file or class fails here, before any write
+        controller_identity(cfg)
     if out.is_dir() and any(out.iterdir()):
         attrs = store.read_root_attrs(out)
         if overwrite:
@@ -169,13 +220,20 @@ def preflight(out: Path, cfg: GenerationConfig, *, resume: bool, overwrite: bool
         if attrs.get("config") != _jsonable(cfg.to_dict()):
             diff = _config_diff(attrs.get("config", {}), _jsonable(cfg.to_dict()))
             raise ConfigError(f"{out} holds a store with another config ({diff})")
-        controller = controller_record()
+        ident = controller_identity(cfg)
+        if not _same_controller(attrs.get("controller_identity"), ident):
+            from behaviorbench.simulation.controller_protocol import describe
+
+            was = attrs.get("controller_identity") or {"name": "trot"}
+            raise ConfigError(f"{out} was started by another controller ({describe(was)}, not "
+                              f"{describe(ident)}); resuming would mix gaits: use --overwrite")
+        controller = controller_record(cfg)
         if attrs.get("controller") != controller:
             diff = _config_diff(attrs.get("controller") or {}, controller)
             raise ConfigError(f"{out} was started by another version of the locomotion "
                               f"controller ({diff or 'not recorded'}); resuming would mix "
                               f"gaits: use --overwrite")
-        _check_simulator(out, attrs, cfg.backend)
+        _check_simulator(out, attrs, cfg.backend, cfg.controller)
         _check_writable(out)
         if attrs.get("status") == store.STATUS_COMPLETE:
             return "complete"
@@ -365,8 +423,7 @@ def _build(out: Path, cfg: GenerationConfig, conf: dict, state: str, ex,
     """Create (``state`` "new") or continue the store at ``out``, simulate every shard not yet
     committed, and finalise it; returns the final root attributes."""
     if state == "new":
-        store.create_root(out, conf, {"controller": controller_record(),
-                                      "simulator": simulator_record(cfg.backend)})
+        store.create_root(out, conf, _controller_attrs(cfg))
         store.create_staging(out, cfg.n_attempted, cfg.n_frames, cfg.shard_size)
     else:
         store.clean_partial_files(store.staging_path(out))
@@ -387,5 +444,12 @@ def _build(out: Path, cfg: GenerationConfig, conf: dict, state: str, ex,
         if progress:
             progress(done, total, sim_s)
     return store.finalize(out, conf, keep_failures=cfg.keep_failures, layout=layout,
-                          extra_attrs={"controller": controller_record(),
-                                       "simulator": simulator_record(cfg.backend)})
+                          extra_attrs=_controller_attrs(cfg))
+
+
+def _controller_attrs(cfg: GenerationConfig) -> dict:
+    """Root attributes naming what made the trajectories: ``controller`` (its parameters),
+    ``controller_identity`` (name, source, config, policy file sha256) and ``simulator``
+    (package versions)."""
+    return {"controller": controller_record(cfg), "controller_identity": controller_identity(cfg),
+            "simulator": simulator_record(cfg.backend, cfg.controller)}

@@ -4,8 +4,11 @@ One :class:`RunSpec` is one legged_gym-style launch: one robot type, one forward
 velocity, ``n_robots`` robots spawned at sub-terrain origins (random row up to
 ``max_init_terrain_level``, random column, heading +x) that walk +x through successive
 sub-terrains for ``episode_s`` seconds. Robots step together in a ``mujoco.batch.Batch`` (one
-``MjData`` each; physics dt 0.005 s, control/recording every 4 steps = 50 Hz) under the
-vectorised :class:`~behaviorbench.simulation.controller.TrotController`. Parallel runs split
+``MjData`` each; physics dt 0.005 s, control/recording every 4 steps = 50 Hz) under a
+:class:`~behaviorbench.simulation.controller_protocol.Controller`: by default the vectorised
+:class:`~behaviorbench.simulation.controller.TrotController` (``"trot"``), or the one
+``RunSpec.controller_name`` names (a ``.pt`` / ``.onnx`` policy file, ``module:Class``); every
+controller goes through the same recording loop. Parallel runs split
 the robots into batches stepped on threads (MuJoCo releases the GIL while stepping) or, on
 request, spawned processes. With ``stop_failed`` robots stop being stepped once they fail.
 
@@ -28,7 +31,8 @@ import mujoco
 import mujoco.batch
 import numpy as np
 
-from .controller import ControllerConfig, TrotController, configure_servos, quat_to_mat
+from .controller import ControllerConfig, configure_servos, quat_to_mat
+from .controller_protocol import BUILTIN_DEFAULT, ControlContext, load_controller
 from .progress import FELL, LEFT_TERRAIN, NONE, UNSTABLE, failure_reasons, progress_ratio
 from .recording import FRAME_DT, FrameRecorder, TrajectoryBatch
 from .robots import ROBOT_NAMES, ROBOTS, RobotSpec
@@ -60,7 +64,10 @@ class RunSpec:
     min_base_height: float = 0.22                 # m, base above ground below which = fall
     max_tilt: float = 1.0                         # rad, |roll| or |pitch| above which = fall
     foot_condim: int = 3                          # foot contact dimensionality (reference 6)
-    controller: ControllerConfig = field(default_factory=ControllerConfig)
+    controller: ControllerConfig = field(default_factory=ControllerConfig)  # of "trot"
+    # which controller walks the robots (controller_protocol.load_controller): "trot", a .pt /
+    # .onnx policy file or module:Class
+    controller_name: str = BUILTIN_DEFAULT
 
     @property
     def n_frames(self) -> int:
@@ -227,9 +234,8 @@ def _simulate_chunk(run: RunSpec, indices: Sequence[int], terrain: Terrain | Non
     gainprm, biasprm = batch.expand("actuator_gainprm"), batch.expand("actuator_biasprm")
 
     command = np.full(n, run.command_vel)
-    ctl = TrotController(robot, command, height_fn=terrain.height_at,
-                         added_mass=spawn.added_mass, config=run.controller)
-    ctl.reset(qpos.copy())
+    ctl = load_controller(run.controller_name, run.controller)
+    ctl.reset(ControlContext(robot, command, spawn.added_mass, terrain.height_at, qpos.copy()))
     rec = FrameRecorder(n, n_frames)
     ok = np.ones(n, dtype=bool)
     reason = np.zeros(n, np.int8)  # first failure reason of each robot (progress.NONE: none)
@@ -249,7 +255,7 @@ def _simulate_chunk(run: RunSpec, indices: Sequence[int], terrain: Terrain | Non
             if not len(ids):  # all failed: nothing left to simulate
                 rec.hold(k + 1)
                 break
-        ctrl[:] = ctl(qp, qv, rot)
+        ctrl[:] = ctl.act(qp, qv, rot)
         ctl.write_gains(gainprm, biasprm)
         if on_tick is not None:
             on_tick(k, batch, ids)

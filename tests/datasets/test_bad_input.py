@@ -31,10 +31,28 @@ def complete_store(tmp_path_factory):
     return out
 
 
+@pytest.fixture(scope="module")
+def policy_files(tmp_path_factory):
+    """Policy files that cannot walk the robots: wrong input size, wrong output size, not a
+    model (TorchScript and ONNX); and a good one."""
+    import torch
+
+    d = tmp_path_factory.mktemp("policies")
+    torch.jit.script(torch.nn.Linear(10, 12)).save(str(d / "bad_in.pt"))
+    torch.jit.script(torch.nn.Linear(235, 3)).save(str(d / "bad_out.pt"))
+    torch.jit.script(torch.nn.Linear(235, 12)).save(str(d / "good.pt"))
+    (d / "notmodel.pt").write_text("not a model")
+    (d / "notmodel.onnx").write_bytes(b"\x00\x01 not a model")
+    return d
+
+
 @pytest.fixture
-def workdir(tmp_path, complete_store, monkeypatch):
-    """cwd with a complete store ``old.zarr``, a non-store folder ``junk/`` and a file."""
+def workdir(tmp_path, complete_store, policy_files, monkeypatch):
+    """cwd with a complete store ``old.zarr``, a non-store folder ``junk/``, a file and the
+    policy files of ``policy_files``."""
     shutil.copytree(complete_store, tmp_path / "old.zarr")
+    for f in policy_files.iterdir():
+        shutil.copy(f, tmp_path / f.name)
     (tmp_path / "junk").mkdir()
     (tmp_path / "junk" / "a.txt").write_text("a")
     (tmp_path / "notes.txt").write_text("notes")
@@ -67,6 +85,16 @@ GENERATE_CASES = [
     (NEW + ["--backend", "bullet"], "invalid choice"),
     (NEW + ["--preset", "huge"], "invalid choice"),
     (["--no-progress"], "--out"),
+    # controllers that cannot walk the robots (checked before anything is written)
+    (NEW + ["--controller", "bad_in.pt"], "takes neither the 235-value observation"),
+    (NEW + ["--controller", "bad_out.pt"], "returns actions of shape (2, 3)"),
+    (NEW + ["--controller", "notmodel.pt"], "notmodel.pt is not a TorchScript model"),
+    (NEW + ["--controller", "notmodel.onnx"], "notmodel.onnx is not an ONNX model"),
+    (NEW + ["--controller", "missing.pt"], "missing.pt does not exist"),
+    (NEW + ["--controller", "walk_fast"], "unknown controller 'walk_fast'"),
+    (NEW + ["--controller", "no_such_module:Policy"], "cannot be imported"),
+    (NEW + ["--controller", "good.pt", "--backend", "mujoco-warp"], "mujoco backend only"),
+    (OLD + ["--resume", "--controller", "good.pt"], "controller: None != 'good.pt'"),
     # targets that must not be touched
     (OLD, "--resume"),
     (OLD + ["--resume", "--overwrite"], "exclude each other"),

@@ -1,0 +1,186 @@
+"""One interface for every controller that walks robots: the built-in trot controller and
+user policies alike.
+
+The recording loop (:func:`behaviorbench.simulation.rollout._simulate_chunk`) drives ``n``
+robots of one type through a :class:`Controller`:
+
+1. :meth:`Controller.reset` once per batch, with a :class:`ControlContext` (robot, commands,
+   added masses, terrain height function, initial poses);
+2. per control tick (50 Hz): :meth:`Controller.act` on the batch's state returns the
+   position-servo targets ``ctrl`` (n, 12) rad, and :meth:`Controller.write_gains` writes that
+   tick's servo gains into the per-simulation actuator parameters; the servos then apply
+   ``kp (ctrl - q) - kd qdot``, clipped at the robot's torque limits, at the physics rate
+   (200 Hz, 4 physics steps per tick).
+
+:meth:`Controller.identity` names the controller in a store's attributes (``name``,
+``source``, ``config``, ``sha256`` of its file where it has one); ``--resume`` refuses a store
+begun by another identity.
+
+A controller is named by a string (:func:`load_controller`): a built-in name
+(:data:`BUILTIN`: ``trot``), ``module:Class`` (a Python class implementing this protocol,
+constructed without arguments), or a policy file, TorchScript ``.pt`` or ONNX ``.onnx``
+(:mod:`behaviorbench.simulation.policy`).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from .controller import ControllerConfig, HeightFn, TrotController
+from .robots import RobotSpec
+
+BUILTIN_DEFAULT = "trot"  # the model-based trot controller (:mod:`.controller`)
+
+
+class ControllerError(ValueError):
+    """A controller name, class or file that cannot drive the robots (one-line message)."""
+
+
+@dataclass(frozen=True)
+class ControlContext:
+    """What a controller learns at :meth:`Controller.reset` about the ``n`` robots it drives.
+
+    ``robot``: their :class:`~.robots.RobotSpec`; ``command_vel`` (n,) float64 m/s forward
+    (world +x) commands; ``added_mass`` (n,) float64 kg added to each base; ``height_fn``
+    terrain height z (m) at world x, y (m) arrays; ``qpos`` (n, 19) float64 initial poses
+    (MuJoCo free-joint layout: position m, w-x-y-z quaternion, 12 joint angles rad)."""
+
+    robot: RobotSpec
+    command_vel: np.ndarray
+    added_mass: np.ndarray
+    height_fn: HeightFn
+    qpos: np.ndarray
+
+
+@runtime_checkable
+class Controller(Protocol):
+    """The controller protocol (see the module docstring). ``name``: a short identifier."""
+
+    name: str
+
+    def reset(self, ctx: ControlContext) -> None:
+        """Start an episode for the ``n`` robots of ``ctx``."""
+
+    def act(self, qpos: np.ndarray, qvel: np.ndarray, rot: np.ndarray) -> np.ndarray:
+        """One control tick. ``qpos`` (n, 19), ``qvel`` (n, 18) float64 (MuJoCo free-joint
+        layout: world linear velocity m/s, body angular velocity rad/s, joint velocities
+        rad/s), ``rot`` (n, 3, 3) base orientation. Returns the position-servo targets
+        (n, 12) rad, joint order :data:`~.robots.JOINT_NAMES`."""
+
+    def write_gains(self, gainprm: np.ndarray, biasprm: np.ndarray) -> None:
+        """Write this tick's servo gains into per-simulation actuator parameters (n, 12, 10):
+        ``gainprm[..., 0] = kp``, ``biasprm[..., 1] = -kp``, ``biasprm[..., 2] = -kd``."""
+
+    def config(self) -> dict:
+        """JSON-able parameters of the controller."""
+
+    def identity(self) -> dict:
+        """``{"name", "source", "config", "sha256"}`` (``sha256`` None without a file)."""
+
+
+def identity_record(name: str, source: str, config: dict, sha256: str | None = None) -> dict:
+    """The identity dict every controller returns (JSON-able)."""
+    import json
+
+    return json.loads(json.dumps({"name": name, "source": source, "config": config,
+                                  "sha256": sha256}))
+
+
+class TrotPolicy:
+    """The built-in model-based controller (:class:`~.controller.TrotController`) behind the
+    :class:`Controller` protocol: the same calls, in the same order, as the recording loop
+    made before the protocol existed, so its stores are bit-identical."""
+
+    name = BUILTIN_DEFAULT
+
+    def __init__(self, config: ControllerConfig | None = None):
+        self.cfg = config or ControllerConfig()
+        self.ctl: TrotController | None = None
+
+    def reset(self, ctx: ControlContext) -> None:
+        self.ctl = TrotController(ctx.robot, ctx.command_vel, height_fn=ctx.height_fn,
+                                  added_mass=ctx.added_mass, config=self.cfg)
+        self.ctl.reset(ctx.qpos.copy())
+
+    def act(self, qpos: np.ndarray, qvel: np.ndarray, rot: np.ndarray) -> np.ndarray:
+        return self.ctl(qpos, qvel, rot)
+
+    def write_gains(self, gainprm: np.ndarray, biasprm: np.ndarray) -> None:
+        self.ctl.write_gains(gainprm, biasprm)
+
+    def config(self) -> dict:
+        return identity_record("", "", asdict(self.cfg))["config"]
+
+    def identity(self) -> dict:
+        return identity_record(self.name, "builtin", self.config())
+
+
+#: built-in controllers: name -> factory taking the run's ControllerConfig
+BUILTIN: dict[str, Callable[[ControllerConfig], Controller]] = {
+    BUILTIN_DEFAULT: TrotPolicy,
+}
+POLICY_SUFFIXES = (".pt", ".onnx")
+
+
+def is_file_spec(spec: str) -> bool:
+    """Whether controller name ``spec`` names a policy file (by suffix or existing path)."""
+    return spec.lower().endswith(POLICY_SUFFIXES) or os.path.isfile(spec)
+
+
+def load_controller(spec: str, config: ControllerConfig | None = None,
+                    robot: str | None = None) -> Controller:
+    """A fresh :class:`Controller` from its name: a :data:`BUILTIN` name (given ``config``),
+    a policy file (``.pt`` TorchScript, ``.onnx`` ONNX: :func:`.policy.load_policy_file`,
+    checked against ``robot``'s observation size), or ``module:Class`` (constructed without
+    arguments). Raises :class:`ControllerError` (one line) when it cannot be loaded or does not
+    implement the protocol."""
+    if not isinstance(spec, str) or not spec:
+        raise ControllerError(f"controller must be a name, module:Class or file, got {spec!r}")
+    if spec in BUILTIN:
+        return BUILTIN[spec](config or ControllerConfig())
+    if is_file_spec(spec):
+        from .policy import load_policy_file
+
+        return load_policy_file(spec)
+    if ":" not in spec:
+        raise ControllerError(f"unknown controller {spec!r} (built-in: {', '.join(BUILTIN)}; "
+                              f"or module:Class, or a .pt / .onnx policy file)")
+    mod, _, cls_name = spec.partition(":")
+    try:
+        cls = getattr(importlib.import_module(mod), cls_name)
+    except (ImportError, AttributeError, ValueError) as e:
+        raise ControllerError(f"controller {spec!r} cannot be imported: "
+                              f"{type(e).__name__}: {e}") from e
+    try:
+        ctl = cls()
+    except Exception as e:  # noqa: BLE001 - any construction failure is the user's class
+        raise ControllerError(f"controller {spec!r} could not be constructed: "
+                              f"{type(e).__name__}: {e}") from e
+    missing = [m for m in ("reset", "act", "write_gains", "config", "identity")
+               if not callable(getattr(ctl, m, None))]
+    if missing or not isinstance(getattr(ctl, "name", None), str):
+        what = ", ".join(missing) if missing else "a name attribute"
+        raise ControllerError(f"controller {spec!r} does not implement the controller protocol "
+                              f"(missing {what})")
+    return ctl
+
+
+def controller_identity(spec: str, config: ControllerConfig | None = None) -> dict:
+    """The identity of the controller named ``spec`` (loads it: files are checked)."""
+    ident = load_controller(spec, config).identity()
+    if not isinstance(ident, dict):
+        raise ControllerError(f"controller {spec!r}: identity() must return a dict")
+    return identity_record(str(ident.get("name", spec)), str(ident.get("source", spec)),
+                           ident.get("config") or {}, ident.get("sha256"))
+
+
+def describe(ident: dict[str, Any]) -> str:
+    """One phrase naming a controller identity, e.g. ``policy.pt (sha256 1a2b3c4d...)``."""
+    sha = ident.get("sha256")
+    return f"{ident.get('name')}" + (f" (sha256 {sha[:12]}...)" if sha else "")
