@@ -16,6 +16,13 @@ Rows (same run, same scene, same n robots, one batch, one thread):
 * ``whole loop``: :func:`behaviorbench.simulation.rollout.simulate` (physics + trot controller
   + recording + failure checks + labels). ``--stop-failed`` adds the row with robots no longer
   stepped once they fail (what a dataset that drops failures needs).
+* ``VectorEnv, random actions``: :class:`behaviorbench.simulation.env.TerrainVecEnv` (the
+  Gymnasium environment: same robot, terrain and number of robots) stepped with actions drawn
+  uniformly from [-1, 1] (joint offsets of +-0.5 rad; robots that fall are reset by the env),
+  against ``raw physics, VectorEnv's own steps``: the time of the same run's
+  ``mujoco.batch.Batch.step`` calls alone (timed inside the env's steps). Their ratio is the
+  share of the env's time that is physics; the env's overhead (observations with the height
+  scan, rewards, failure checks, labels, resets) is one minus it (target <= 25 %).
 * Workers: the same simulate call over 2 n robots with ``workers=1`` (one batch of 2 n, and
   the same two batches of n one after the other as the generator's single worker steps its
   shards), ``workers=2`` (two
@@ -209,6 +216,40 @@ def warm_processes(run: RunSpec, workers: int = 2) -> tuple[float, float]:
     return run.n_robots * run.n_frames / elapsed, float("nan")
 
 
+def vector_env(run: RunSpec, seed: int = 0) -> tuple[float, float, float, int]:
+    """Steps per wall s of :class:`~behaviorbench.simulation.env.TerrainVecEnv` with
+    ``run.n_robots`` robots on the run's terrain for ``run.n_frames`` steps of random actions
+    (uniform in [-1, 1]), steps per s of the physics alone in that run (its batch step calls,
+    timed where the env makes them), the CPU-time figure of the env, and the episodes that
+    ended (falls, stalls) and were reset."""
+    from behaviorbench.simulation.env import EnvConfig, TerrainVecEnv
+
+    env = TerrainVecEnv(EnvConfig(robot=run.robot, num_envs=run.n_robots,
+                                  terrain=run.terrain, terrain_seed=run.seed,
+                                  episode_s=run.episode_s + 1.0))
+    physics = [0.0]
+    step = env.batch.step
+
+    def timed_step(*args, **kw):
+        t = time.perf_counter()
+        step(*args, **kw)
+        physics[0] += time.perf_counter() - t
+
+    env.batch.step = timed_step  # the Batch object's attribute: this env's calls only
+    rng = np.random.default_rng(seed)
+    actions = rng.uniform(-1.0, 1.0, (run.n_frames, run.n_robots, 12)).astype(np.float32)
+    env.reset(seed=seed)
+    ended = 0
+    t0, c0 = time.perf_counter(), time.thread_time()
+    for a in actions:
+        _, _, term, trunc, _ = env.step(a)
+        ended += int(term.sum() + trunc.sum())
+    wall, cpu = time.perf_counter() - t0, time.thread_time() - c0
+    env.close()
+    steps = run.n_robots * run.n_frames
+    return steps / wall, steps / physics[0], steps / cpu, ended
+
+
 def _load() -> str:
     try:
         return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
@@ -230,6 +271,8 @@ def main(argv=None) -> None:
                     help="also time the loop that stops stepping failed robots")
     ap.add_argument("--numpy-heights", action="store_true",
                     help="also time the loop with the terrain sampled by numpy, not numba")
+    ap.add_argument("--skip-env", action="store_true",
+                    help="do not time the Gymnasium VectorEnv")
     a = ap.parse_args(argv)
     run = RunSpec(robot=a.robot, command_vel=1.0, n_robots=a.robots, episode_s=a.seconds,
                   terrain=TerrainConfig.small(), seed=0)
@@ -257,6 +300,11 @@ def main(argv=None) -> None:
         rows[np_loop], cpu[np_loop] = [], []
     if not a.skip_workers:
         rows.update({w1: [], w1b: [], w2t: [], w2p: [], w2w: []})
+    venv, venv_raw = "VectorEnv, random actions", "raw physics, VectorEnv's own steps"
+    ended: list[int] = []
+    if not a.skip_env:
+        rows.update({venv: [], venv_raw: []})
+        cpu[venv] = []
 
     def add(name: str, wall_cpu: tuple[float, ...]) -> None:
         rows[name].append(wall_cpu[0])
@@ -277,6 +325,11 @@ def main(argv=None) -> None:
             add("raw physics, replay, stop_failed", res)
             reproduced &= res[2]
             add("whole loop, stop_failed", whole_loop(run, stop_failed=True))
+        if not a.skip_env:
+            env_sps, raw_sps, env_cpu, n_ended = vector_env(run)
+            add(venv, (env_sps, env_cpu))
+            add(venv_raw, (raw_sps,))
+            ended.append(n_ended)
         if not a.skip_workers:
             add(w1, whole_loop(run2, 1))
             add(w1b, whole_loop(run2, 1, batch_size=a.robots))
@@ -314,6 +367,12 @@ def main(argv=None) -> None:
         sl, sr = "whole loop, stop_failed", "raw physics, replay, stop_failed"
         print(f"whole loop / raw physics, replay, stop_failed = {med[sl] / med[sr]:.2f} wall, "
               f"{med_cpu[sl] / med_cpu[sr]:.2f} CPU")
+    if not a.skip_env:
+        pe = np.array(rows[venv]) / np.array(rows[venv_raw])
+        print(f"VectorEnv / raw physics, its own steps, paired by repeat = {np.median(pe):.2f} "
+              f"median ({pe.min():.2f}-{pe.max():.2f}): env overhead {1 - np.median(pe):.0%} "
+              f"(target <= 25 %); {int(np.median(ended))} episodes ended and were reset per "
+              f"run")
     if not a.skip_workers:
         # two baselines: one batch of 2n (fewer, larger controller calls: a stronger baseline
         # than the generator's) and the same two batches of n one after the other (what the
