@@ -571,7 +571,9 @@ def _walk_stairs(robot: str, kind: str, length: float, episode_s: float,
             on_touchdown(self, feet, self.was_stance & ~was)
             return u
 
-    monkeypatch.setattr(rollout, "TrotController", Recording)
+    from behaviorbench.simulation import controller_protocol
+
+    monkeypatch.setattr(controller_protocol, "TrotController", Recording)
     rollout._simulate_chunk(run, [0, 1, 2], terrain=terrain, stop_failed=True)
 
 
@@ -737,8 +739,9 @@ def test_numpy_controller_does_not_import_torch():
 
     code = ("import sys, numpy as np\n"
             "from behaviorbench.simulation import rollout\n"
+            "from behaviorbench.simulation.controller import TrotController\n"
             "from behaviorbench.simulation.robots import standing_qpos\n"
-            "ctl = rollout.TrotController('anymal_b', np.ones(2))\n"
+            "ctl = TrotController('anymal_b', np.ones(2))\n"
             "qpos = np.tile(standing_qpos('anymal_b'), (2, 1))\n"
             "ctl.reset(qpos)\n"
             "for _ in range(30):\n"
