@@ -25,9 +25,16 @@ official MABe protocol (``behaviorbench.benchmark.mabe.run``) instead of ``--dat
 model is trained on the keypoints, the submission and official CSV are written to
 ``out/mabe_seed<s>/`` and scored; ``--tasks`` may restrict the reported MABe tasks.
 
+``--splits K`` also scores K seeded random 20/80 sequence splits (``--split-strategy
+stratified`` balances dominant terrain class and robot); failed sequences are left out unless
+``--include-failures``. The table shows each score with its 95 % bootstrap interval over test
+sequences, macro F1, balanced accuracy and the chance levels (majority class / class-prior
+random predictor on the same test frames).
+
 Exit codes: 0 results written; 2 bad input (one line on stderr, nothing written): options,
 model config, device, checkpoint, dataset, embeddings file, or an estimated memory above the
-machine's (``--force`` runs it anyway); 1 a failure during the work (one line naming the
+machine's (``--force`` runs it anyway), and a model whose training loss or embeddings become
+non-finite; 1 a failure during the work (one line naming the
 cause; what the run had written under ``--out`` is removed); 130 interrupted (Ctrl-C).
 ``--debug`` or ``BEHAVIORBENCH_DEBUG=1`` adds the traceback.
 """
@@ -125,8 +132,9 @@ def model_fields(model: str) -> list[tuple[str, Any, Any]]:
 
 def build_parser(model: str | None = None) -> argparse.ArgumentParser:
     """The full parser; with ``model`` it includes that model's config fields as options."""
+    from .config import RunConfig
     from .embeddings import MAX_EMBEDDING_DIM
-    from .runner import DATASET_LOADERS, PIPELINES, RunConfig
+    from .load import DATASET_LOADERS, PIPELINES
 
     rc = RunConfig(model="", data="")
     p = _Parser(
@@ -173,6 +181,20 @@ def build_parser(model: str | None = None) -> argparse.ArgumentParser:
                    help="cap on scored test frames (default %(default)s)")
     p.add_argument("--skip-frames", type=int, default=rc.skip_frames,
                    help="first frames of every sequence not scored (default %(default)s)")
+    p.add_argument("--splits", type=int, default=rc.splits, metavar="K",
+                   help="also score K seeded random 20/80 sequence splits besides each task's "
+                        "own split; results report the std over splits and over seeds "
+                        "separately (default %(default)s)")
+    p.add_argument("--split-strategy", choices=("random", "stratified"),
+                   default=rc.split_strategy,
+                   help="the --splits splits: random, or stratified by dominant terrain class "
+                        "and robot (default %(default)s)")
+    p.add_argument("--include-failures", action="store_true",
+                   help="train and score on failed sequences too (success false; default: "
+                        "left out, the count recorded in the results)")
+    p.add_argument("--bootstrap", type=int, default=rc.bootstrap, metavar="N",
+                   help="resamples of the test sequences for the 95 %% interval, 0 for none "
+                        "(default %(default)s)")
     p.add_argument("--readout-solver", choices=("adamw", "lbfgs"),
                    default=LinearReadoutConfig.solver,
                    help="linear readout solver: adamw = reference 1000 full-batch steps; lbfgs = "
@@ -250,17 +272,59 @@ def list_tasks() -> str:
     return "tasks (behaviorbench.benchmark.tasks.TASKS)\n" + _columns(rows)
 
 
+def _f(v: Any, digits: int = 3) -> str:
+    return "-" if v is None else f"{v:.{digits}f}"
+
+
+def score_cells(ts: Any) -> dict[str, str]:
+    """Text cells of one quadruped task: score with std and interval, macro F1, balanced
+    accuracy, chance levels, the split spreads and the class-coverage flag."""
+    x = ts.extra
+    m = x.get("metrics", {})
+    iv = x.get("interval")
+    chance = x.get("chance", {})
+    metric = ts.metric
+    if "majority" in chance:
+        ch = (f"{_f(chance['majority'].get(metric))} / "
+              f"{_f(chance['prior_random'].get(metric))}")
+    elif "train_mean" in chance:
+        ch = _f(chance["train_mean"].get(metric))
+    else:
+        ch = "-"
+    reps = x.get("repetitions")
+    spread = "-"
+    if reps:
+        spread = (f"{reps['mean']:.3f} ({len(reps['splits'])} splits; sd "
+                  f"{_f(reps['std_over_splits'])} / {_f(reps['std_over_seeds'])})")
+    return {
+        "score": f"{ts.mean:.3f}" + ("" if ts.std is None else f" ± {ts.std:.3f}"),
+        "95% CI": "-" if not iv else f"[{iv['low']:.3f}, {iv['high']:.3f}]",
+        "macro F1": _f((m.get("f1_macro") or {}).get("mean")),
+        "bal. acc.": _f((m.get("balanced_accuracy") or {}).get("mean")),
+        "chance": ch,
+        "over splits": spread,
+        "coverage": ("train lacks " + ", ".join(x["missing_in_train"])
+                     if x.get("missing_in_train") else "ok" if "class_counts" in x else "-"),
+    }
+
+
 def results_table(res: Any) -> Table:
-    t = Table(title=f"{res.model.name} on {res.dataset.name} (seeds {res.seeds})")
+    """Quadruped results: the metric (mean ± std over seeds) with its 95 % bootstrap interval,
+    macro F1, balanced accuracy, chance levels, spreads over splits and class coverage."""
+    t = Table(title=f"{res.model.name} on {res.dataset.name} (seeds {res.seeds})",
+              caption="score: mean ± std over seeds on the task's own split; 95% CI: bootstrap "
+                      "over its test sequences; chance: majority class / class-prior random "
+                      "(train mean for regressions) on the same test rows; over splits: mean "
+                      "over the own + --splits splits, sd over splits / over seeds")
     t.add_column("task", no_wrap=True)
-    for col in ("level", "metric", "mean", "std", "per seed", "train/test rows"):
-        t.add_column(col, justify="right" if col in ("mean", "std") else "left",
-                     overflow="fold")
+    cols = ("metric", "score", "95% CI", "macro F1", "bal. acc.", "chance", "over splits",
+            "coverage", "train/test rows")
+    for col in cols:
+        t.add_column(col, overflow="fold", no_wrap=col in ("score", "95% CI", "metric"))
     for ts in res.tasks:
-        std = "-" if ts.std is None else f"{ts.std:.4f}"
         rows = f"{ts.extra.get('n_train_rows', '?')}/{ts.extra.get('n_test_rows', '?')}"
-        t.add_row(ts.name, ts.level, ts.metric, f"{ts.mean:.4f}", std,
-                  " ".join(f"{v:.4f}" for v in ts.values), rows)
+        cells = score_cells(ts)
+        t.add_row(ts.name, ts.metric, *(cells[c] for c in cols[1:-1]), rows)
     return t
 
 
@@ -359,6 +423,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from behaviorbench.datasets import ConfigError, DatasetError
     from behaviorbench.datasets.cli import debug_enabled
+    from behaviorbench.models import NonFiniteLossError
 
     from .embeddings import EmbeddingsError
     from .preflight import BenchmarkConfigError
@@ -367,7 +432,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .sources import ModelProtocolError
 
     user_errors = (DatasetError, ConfigError, FileNotFoundError, ModelResolutionError,
-                   ModelConfigError, EmbeddingsError, ModelProtocolError, BenchmarkConfigError)
+                   ModelConfigError, EmbeddingsError, ModelProtocolError, BenchmarkConfigError,
+                   NonFiniteLossError)
     try:
         overrides = {
             k.removeprefix("model__"): _coerce_override(k.removeprefix("model__"), v, args.model)
@@ -387,6 +453,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             max_train_frames=args.max_train_frames,
             max_test_frames=args.max_test_frames,
             skip_frames=args.skip_frames,
+            splits=args.splits,
+            split_strategy=args.split_strategy,
+            include_failures=args.include_failures,
+            bootstrap=args.bootstrap,
             readout=LinearReadoutConfig(solver=args.readout_solver, steps=args.readout_steps),
             ridge=RidgeReadoutConfig(alphas=tuple(args.ridge_alphas)),
             plots=not args.no_plots,
@@ -419,7 +489,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         console.print(results_table(res))
     train = "-" if res.train_time_s is None else f"{res.train_time_s:.1f} s"
-    console.print(f"train {train}, eval {res.eval_time_s:.1f} s, "
+    excluded = res.provenance.get("failed_sequences_excluded")
+    if excluded:
+        console.print(f"{excluded} failed sequence(s) left out (--include-failures keeps them)")
+    console.print(f"train {train} (all seeds), eval {res.eval_time_s:.1f} s, "
                   f"peak memory {res.peak_memory_bytes / 2**20:.0f} MiB")
     console.print(f"results: {outcome.results_path}")
     for view, path in outcome.extra_results.items():

@@ -10,7 +10,8 @@ Dataset identity of a terrain store (from its root attributes, ``datasets.store.
 
 Protocol of the quadruped tasks (``quadruped_protocol``): the linear and ridge readout settings
 (the readout device excepted), the split, and the scored-frame selection (caps, skipped frames,
-frame seed). Two results rank side by side only when both identities are equal.
+frame seed, whether failed sequences were kept). Two results rank side by side only when
+both identities are equal.
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ from .readout import LinearReadoutConfig, RidgeReadoutConfig
 from .results import ProtocolInfo, canonical_hash
 
 QUADRUPED_PROTOCOL = "quadruped-frozen-readout"
-QUADRUPED_PROTOCOL_VERSION = "1"
-"""Bumped whenever the readouts or the frame selection change in a way that changes scores."""
+QUADRUPED_PROTOCOL_VERSION = "2"
+"""Bumped whenever the readouts or the frame selection change in a way that changes scores
+(2: failed sequences are left out unless ``include_failures``, which the protocol records)."""
 
 
 @dataclass(frozen=True)
@@ -82,8 +84,9 @@ def store_identity(path: str | Path, arrays: dict[str, np.ndarray] | None = None
 
 def quadruped_protocol(split: str, linear: LinearReadoutConfig, ridge: RidgeReadoutConfig,
                        max_train_frames: int, max_test_frames: int, skip_frames: int,
-                       frame_seed: int) -> ProtocolInfo:
-    """The ``ProtocolInfo`` of a quadruped run (frame counts in frames)."""
+                       frame_seed: int, include_failures: bool = False) -> ProtocolInfo:
+    """The ``ProtocolInfo`` of a quadruped run (frame counts in frames; ``include_failures``:
+    failed sequences were trained and scored on)."""
     lin = {k: list(v) if isinstance(v, tuple) else v
            for k, v in asdict(linear).items() if k != "device"}
     rid = {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(ridge).items()}
@@ -91,7 +94,8 @@ def quadruped_protocol(split: str, linear: LinearReadoutConfig, ridge: RidgeRead
         QUADRUPED_PROTOCOL, QUADRUPED_PROTOCOL_VERSION, split,
         readout={"linear": lin, "ridge": rid},
         frames={"max_train_frames": int(max_train_frames), "max_test_frames": int(max_test_frames),
-                "skip_frames": int(skip_frames), "frame_seed": int(frame_seed)},
+                "skip_frames": int(skip_frames), "frame_seed": int(frame_seed),
+                "include_failures": bool(include_failures)},
     )
 
 

@@ -37,6 +37,12 @@ Conventions:
   `model.target`, `model.package`, `model.embeddings_sha256`). Measured 1.1 rows must carry
   `protocol` and `model.origin`. Files of version 1.0 still load; those fields are then null.
 
+Version 1.2 adds `provenance` (how the numbers were produced, see `BenchmarkResults`) and, in
+each task's `extra`: `metrics` (macro F1, balanced accuracy, ... mean/std over seeds), `chance`
+(majority-class and class-prior-random predictors on the same test rows), `interval`
+(bootstrap 95 % over test sequences), `class_counts` per split and `missing_in_train`, and with
+`--splits K` `repetitions` (scores per split and seed, std over splits and over seeds).
+
 Public API: `SCHEMA_VERSION`, `BenchmarkResults`, `ModelInfo`, `DatasetInfo`, `ProtocolInfo`,
 `TaskScore`, `Hardware`, `save_results`, `load_results`, `parse_results`,
 `ResultsValidationError`, `canonical_hash`, `atomic_write_bytes`, `atomic_write_text`, `utc_now`.
@@ -48,17 +54,25 @@ import hashlib
 import json
 import math
 import os
-import tempfile
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-SCHEMA_VERSION = "1.1"
+from .fileio import atomic_write_bytes, atomic_write_text, utc_now
+
+__all__ = [
+    "SCHEMA_VERSION", "BenchmarkResults", "DatasetInfo", "Hardware", "ModelInfo",
+    "ProtocolInfo", "ResultsValidationError", "TaskScore", "atomic_write_bytes",
+    "atomic_write_text", "canonical_hash", "load_results", "parse_results", "save_results",
+    "utc_now",
+]
+
+SCHEMA_VERSION = "1.2"
 """Version written by this code (minor bump: additive optional fields; major: anything else)."""
 
-SUPPORTED_SCHEMA_VERSIONS = ("1.0", "1.1")
+SUPPORTED_SCHEMA_VERSIONS = ("1.0", "1.1", "1.2")
 """Versions `load_results` accepts."""
 
 DatasetKind = Literal["quadruped", "mabe22"]
@@ -289,8 +303,10 @@ class BenchmarkResults(_Strict):
     protocol: ProtocolInfo | None = Field(default=None, description="null in schema 1.0 files")
     tasks: list[TaskScore] = Field(min_length=1)
     seeds: list[int] | None = Field(default=None, description="seeds of the run (training/readout)")
-    train_time_s: float | None = Field(default=None, ge=0, description="training wall time, s")
-    eval_time_s: float | None = Field(default=None, ge=0, description="embed+readout wall time, s")
+    train_time_s: float | None = Field(
+        default=None, ge=0, description="training wall time summed over all seeds, s")
+    eval_time_s: float | None = Field(
+        default=None, ge=0, description="embed + readout wall time summed over all seeds, s")
     peak_memory_bytes: int | None = Field(default=None, ge=0, description="peak RSS/GPU, bytes")
     hardware: Hardware | None = None
     package_versions: dict[str, str] = Field(default_factory=dict)
@@ -298,6 +314,11 @@ class BenchmarkResults(_Strict):
     date: datetime | None = Field(default=None, description="ISO 8601, e.g. 2025-01-01T12:00:00Z")
     published: bool = Field(default=False, description="true: reference row, not measured here")
     source: str | None = Field(default=None, description="citation for published rows")
+    provenance: dict[str, Any] = Field(
+        default_factory=dict,
+        description="schema 1.2: precision, epochs and optimiser steps run, final loss per "
+                    "term, time per seed (train_s, embed_s, score_s), sequence length vs "
+                    "receptive fields, failed sequences excluded, extra splits")
     artifacts: list[str] = Field(
         default_factory=list,
         description="plot files (PNG/SVG) relative to the results file's folder, e.g. 'pca.png'",
@@ -364,53 +385,6 @@ def _mean_std(values: list[float]) -> tuple[float, float | None]:
         return mean, None
     var = math.fsum((v - mean) ** 2 for v in values) / (n - 1)
     return mean, math.sqrt(var)
-
-
-def utc_now() -> datetime:
-    """Current time, timezone-aware UTC, second resolution (for `BenchmarkResults.date`)."""
-    return datetime.now(timezone.utc).replace(microsecond=0)
-
-
-def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write `data` to `path` atomically: temp file in the same folder, fsync, `os.replace`.
-
-    A reader sees either the old file or the complete new one, never a partial file; the folder
-    is fsynced afterwards (where the OS allows) so the rename itself survives a crash.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    _fsync_dir(path.parent)
-
-
-def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
-    """`atomic_write_bytes` for UTF-8 text."""
-    atomic_write_bytes(path, text.encode("utf-8"))
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        dfd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dfd)
-    except OSError:
-        pass
-    finally:
-        os.close(dfd)
 
 
 def _format_errors(err: ValidationError) -> str:

@@ -4,7 +4,7 @@ A task names the dataset kind it runs on, the label it reads, the label's level,
 kind and the metric that ranks models. Adding a task is one entry in ``TASKS``. The 13 MABe 2022
 mouse-triplet tasks are registered with ``dataset="mabe"`` and ``split="official"`` (level and
 kind from ``mabe.protocol.MABE_TASKS``; metric ``mean_mse`` for the 2 regressions, lower is
-better, ``f1_binary`` for the 11 classifications); they run through ``runner.PIPELINES["mabe"]``
+better, ``f1_binary`` for the 11 classifications); they run through ``load.PIPELINES["mabe"]``
 (the official MABe evaluator), not through the generic readouts.
 
 Levels and pooling
@@ -14,7 +14,7 @@ Levels and pooling
   ``"frame"`` (default, as the reference BAMS readout) broadcasts the sequence label to every
   frame, trains and scores per frame; ``"mean"`` mean-pools each sequence's frame embeddings
   over time and trains/scores one row per sequence.
-Frames of both levels are subsampled deterministically to at most ``runner``'s frame caps.
+Frames of both levels are subsampled deterministically to at most the run's frame caps.
 
 Choices (documented in docs/benchmark.md)
 - ``command_vel`` is a regression (ridge, R^2): the velocity is a continuous command, and a
@@ -52,7 +52,7 @@ class TaskSpec:
     """
 
     name: str
-    dataset: str  # dataset kind, a key of runner.DATASET_LOADERS ("terrain", "mabe", ...)
+    dataset: str  # dataset kind, a key of load.DATASET_LOADERS ("terrain", "mabe", ...)
     label: str  # label name in the dataset's sequence_labels / frame_labels
     level: Literal["sequence", "frame"]
     kind: Literal["classification", "regression"]

@@ -1,7 +1,8 @@
 """`leaderboard` command: add, show, compare, render.
 
     leaderboard add FILE... [--dir DIR]
-    leaderboard show [--task T ...] [--dataset D] [--model M] [--no-published] [--dir DIR]
+    leaderboard show [--task T ...] [--dataset D] [--model M] [--no-published]
+                     [--format table|csv|json] [--dir DIR]
     leaderboard compare A B [--alpha 0.05] [--dir DIR]     (A, B: submission id, model, or file)
 
 A store holds one board per dataset kind: `add` refuses results scored on another dataset or
@@ -50,6 +51,9 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--dataset", help="only this dataset (name or kind: quadruped, mabe22)")
     s.add_argument("--model", help="only models whose name contains this")
     s.add_argument("--no-published", action="store_true", help="hide published reference rows")
+    s.add_argument("--format", choices=("table", "csv", "json"), default="table",
+                   help="table (default), or one record per row and task as csv / json on "
+                        "stdout (columns: behaviorbench.leaderboard.frame.COLUMNS)")
 
     c = sub.add_parser("compare", parents=[common], help="task-by-task difference of two rows")
     c.add_argument("a", help="submission id (prefix), model name/label, or a results file")
@@ -115,7 +119,8 @@ def main(argv: list[str] | None = None) -> int:
             from behaviorbench.leaderboard.show import show
 
             rows = collect_rows(store, include_published=not args.no_published)
-            show(rows, tasks=args.task, dataset=args.dataset, model=args.model, console=console)
+            show(rows, tasks=args.task, dataset=args.dataset, model=args.model, console=console,
+                 fmt=args.format)
         elif args.cmd == "compare":
             from behaviorbench.leaderboard.compare import print_comparison  # imports scipy
 

@@ -10,8 +10,9 @@ Output folder::
     rows.json           key, model, dataset, published flag and JSON link of every row
 
 The page has one sortable table per board (`rows.group_rows`: a row per model, a column per task
-with mean ± std over seeds), headed by the dataset and protocol the board is for, and one bar
-chart per task (mean, error bar ± std), generated here as SVG.
+with mean ± std over seeds and, where recorded, the bootstrap 95 % interval, macro F1, the chance
+level and a flag for classes the train split lacks), headed by the dataset and protocol the
+board is for, and one bar chart per task (mean, error bar ± std), generated here as SVG.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from behaviorbench import __version__
 from behaviorbench.benchmark.results import atomic_write_text, utc_now
 from behaviorbench.leaderboard.rows import (
     Row,
+    fmt_details,
     fmt_hardware,
     fmt_params,
     fmt_score,
@@ -173,8 +175,13 @@ def _table_html(group: list[Row], tasks: list[str], hrefs: dict[str, tuple[str, 
                 continue
             cls = "num best" if t.mean == best[task] else "num"
             title = f' title="{_e(t.note)}"' if t.note else ""
+            details = fmt_details(t)
+            if details:
+                flag = " flag" if t.extra.get("missing_in_train") else ""
+                details = f'<br><small class="detail{flag}">{_e(details)}</small>'
             cells.append(
-                f'<td class="{cls}" data-value="{t.mean!r}"{title}>{_e(fmt_score(t))}</td>'
+                f'<td class="{cls}" data-value="{t.mean!r}"{title}>{_e(fmt_score(t))}'
+                f"{details}</td>"
             )
         n = res.model.n_parameters
         cells.append(f'<td class="num" data-value="{"" if n is None else n}">{fmt_params(n)}</td>')
@@ -266,8 +273,11 @@ def render_html(rows: list[Row], hrefs: dict[str, tuple[str, list[str]]]) -> str
 
 def render_markdown(rows: list[Row]) -> str:
     """Markdown tables (one per dataset): model, one column per task, #params, train time."""
-    out = [f"# {TITLE}", "", "Mean ± sample std over seeds (n = number of seeds). "
-           "*published*: reported by the source, not measured here.", ""]
+    out = [f"# {TITLE}", "", "Mean ± sample std over seeds (n = number of seeds); where recorded, "
+           "the bootstrap 95 % interval over test sequences, macro F1, the chance level (the "
+           "better trivial predictor on the same test rows), the mean over --splits splits and "
+           "classes the train split lacks. *published*: reported by the source, not measured "
+           "here.", ""]
     for g in group_rows(rows):
         kind, name, group = g.kind, g.name, g.rows
         tasks = task_names(group)
@@ -280,7 +290,10 @@ def render_markdown(rows: list[Row]) -> str:
         out.append("|---" * (len(tasks) + 4) + "|")
         for row in group:
             cells = [row.label.replace("|", "\\|") + (" *published*" if row.published else "")]
-            cells += [fmt_score(task_of(row, t)) for t in tasks]
+            for t in tasks:
+                score = task_of(row, t)
+                details = fmt_details(score)
+                cells.append(fmt_score(score) + (f" ({details})" if details else ""))
             cells += [fmt_params(row.results.model.n_parameters),
                       fmt_seconds(row.results.train_time_s),
                       (row.results.source or row.key).replace("|", "\\|")]

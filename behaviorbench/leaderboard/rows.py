@@ -45,7 +45,11 @@ class Row:
 
     @property
     def label(self) -> str:
-        return self.results.model.label
+        """The model's label, then every non-default setting in brackets
+        (``non_default_settings``), e.g. ``bams (epochs=60, precision=bf16)``."""
+        extra = non_default_settings(self.results)
+        name = self.results.model.label
+        return f"{name} ({', '.join(extra)})" if extra else name
 
     @property
     def dataset_key(self) -> tuple[str, str]:
@@ -60,6 +64,54 @@ class Row:
         if p is None:
             return ("unverified", d.kind, d.name, d.checksum)
         return ("board", d.kind, d.checksum, d.schema_version, d.config_hash, p.hash)
+
+
+#: model config fields that do not change the numbers (devices, files, progress display)
+_NOT_SETTINGS = frozenset({"seed", "device", "progress", "log_path", "checkpoint_dir",
+                           "checkpoint_every", "resume_from", "embed_batch_size", "compile"})
+
+
+def _default_config(name: str) -> dict | None:
+    """The built-in model ``name``'s default config as a JSON-like dict, or None."""
+    import dataclasses
+
+    try:
+        from behaviorbench.models import MODELS
+
+        conf = MODELS[name].config_class()
+    except Exception:  # noqa: BLE001 - unknown or unbuildable: no defaults to compare with
+        return None
+    return {f.name: (list(v) if isinstance(v := getattr(conf, f.name), tuple) else v)
+            for f in dataclasses.fields(conf)}
+
+
+def non_default_settings(res: BenchmarkResults) -> list[str]:
+    """'field=value' for every setting of a measured row that differs from the default: the
+    built-in model's config fields (those in ``_NOT_SETTINGS`` excepted), a training precision
+    other than fp32, ``fit_on``, a loaded checkpoint, kept failures and the readout solver."""
+    out: list[str] = []
+    if res.published:
+        return out
+    defaults = _default_config(res.model.name) if res.model.origin == "builtin" else None
+    for k, v in sorted(res.model.config.items()):
+        if defaults is not None and k in defaults and k not in _NOT_SETTINGS \
+                and v != defaults[k]:
+            out.append(f"{k}={'-'.join(map(str, v)) if isinstance(v, list) else v}")
+    prov = res.provenance or {}
+    precision = prov.get("precision")
+    if precision and precision != "fp32":
+        out.append(f"precision={precision}")
+    if prov.get("fit_on") not in (None, "all"):
+        out.append(f"fit_on={prov['fit_on']}")
+    if prov.get("checkpoint"):
+        out.append("checkpoint")
+    p = res.protocol
+    if p is not None and p.frames.get("include_failures"):
+        out.append("include_failures")
+    lin = (p.readout.get("linear") or {}) if p is not None else {}
+    if lin.get("solver") not in (None, "adamw"):
+        out.append(f"readout={lin['solver']}")
+    return out
 
 
 def comparability(a: Row, b: Row) -> str | None:
@@ -212,6 +264,57 @@ def fmt_score(t: TaskScore | None, digits: int = 3) -> str:
     if t.std is not None:
         s += f" ± {t.std:.{digits}f}"
     return f"{s} (n={len(t.values)})"
+
+
+def fmt_interval(t: TaskScore | None, digits: int = 3) -> str:
+    """'[0.702, 0.760]' (bootstrap 95 % over test sequences); '—' when not recorded."""
+    iv = (t.extra.get("interval") if t is not None else None) or None
+    return "—" if not iv else f"[{iv['low']:.{digits}f}, {iv['high']:.{digits}f}]"
+
+
+def chance_of(t: TaskScore | None) -> float | None:
+    """The better of the two trivial predictors' scores on the task's metric (classification:
+    majority class, class-prior random; regression: train mean), or None if not recorded."""
+    chance = (t.extra.get("chance") if t is not None else None) or {}
+    vals = [c.get(t.metric) for c in chance.values() if isinstance(c, dict)]
+    vals = [v for v in vals if isinstance(v, (int, float))]
+    if not vals:
+        return None
+    return max(vals) if t.higher_is_better else min(vals)
+
+
+def metric_of(t: TaskScore | None, name: str) -> float | None:
+    """Mean over seeds of an extra metric (e.g. f1_macro, balanced_accuracy), or None."""
+    m = ((t.extra.get("metrics") if t is not None else None) or {}).get(name) or {}
+    return m.get("mean")
+
+
+def coverage_flag(t: TaskScore | None) -> str:
+    """'train lacks X, Y' when the train split misses classes of the test split, else ''."""
+    missing = (t.extra.get("missing_in_train") if t is not None else None) or []
+    return f"train lacks {', '.join(missing)}" if missing else ""
+
+
+def fmt_details(t: TaskScore | None) -> str:
+    """'95% CI [a, b] · macro F1 m · chance c · train lacks X' (the parts recorded), or ''."""
+    if t is None:
+        return ""
+    parts = []
+    if t.extra.get("interval"):
+        parts.append(f"95% CI {fmt_interval(t)}")
+    macro, chance = metric_of(t, "f1_macro"), chance_of(t)
+    if macro is not None:
+        parts.append(f"macro F1 {macro:.3f}")
+    if chance is not None:
+        parts.append(f"chance {chance:.3f}")
+    reps = t.extra.get("repetitions")
+    if reps:
+        sd = reps.get("std_over_splits")
+        parts.append(f"{len(reps['splits'])} splits {reps['mean']:.3f}"
+                     + ("" if sd is None else f" (sd {sd:.3f})"))
+    if coverage_flag(t):
+        parts.append(coverage_flag(t))
+    return " · ".join(parts)
 
 
 def fmt_params(n: int | None) -> str:

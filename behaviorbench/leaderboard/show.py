@@ -1,4 +1,10 @@
-"""`leaderboard show`: rich tables, one per (dataset, task), ranked by the task's metric."""
+"""`leaderboard show`: rich tables, one per (dataset, task), ranked by the task's metric.
+
+Each row shows the score (mean ± std over seeds), its bootstrap 95 % interval over test
+sequences, macro F1, the chance level (the better trivial predictor on the same test rows) and a
+flag when the train split lacks a class of the test split. `--format csv|json` prints the same
+data as records instead (`frame.records`).
+"""
 
 from __future__ import annotations
 
@@ -8,12 +14,16 @@ from rich.table import Table
 
 from behaviorbench.leaderboard.rows import (
     Row,
+    chance_of,
+    coverage_flag,
     filter_rows,
     fmt_hardware,
+    fmt_interval,
     fmt_params,
     fmt_score,
     fmt_seconds,
     group_rows,
+    metric_of,
     ranked,
     task_names,
 )
@@ -41,6 +51,9 @@ def build_tables(rows: list[Row], tasks: list[str] | None = None) -> list[Table]
                 ("#", {"justify": "right"}),
                 ("model", {}),
                 ("mean ± std over seeds", {"justify": "right"}),
+                ("95% CI", {"justify": "right"}),
+                ("macro F1", {"justify": "right"}),
+                ("chance", {"justify": "right"}),
                 ("#params", {"justify": "right"}),
                 ("hardware", {}),
                 ("train time", {"justify": "right"}),
@@ -48,6 +61,7 @@ def build_tables(rows: list[Row], tasks: list[str] | None = None) -> list[Table]
             ):
                 table.add_column(col, **kw)
             sources: list[str] = []
+            flags: list[str] = []
             for rank, row, score in ranking:
                 tag = " [dim](published)[/dim]" if row.published else ""
                 ref = ""
@@ -55,16 +69,25 @@ def build_tables(rows: list[Row], tasks: list[str] | None = None) -> list[Table]
                     if row.results.source not in sources:
                         sources.append(row.results.source)
                     ref = f"[{sources.index(row.results.source) + 1}]"
+                macro, chance = metric_of(score, "f1_macro"), chance_of(score)
+                flag = coverage_flag(score)
+                if flag and flag not in flags:
+                    flags.append(flag)
                 table.add_row(
                     str(rank),
-                    row.label + tag,
+                    escape(row.label) + tag,
                     fmt_score(score),
+                    fmt_interval(score),
+                    "—" if macro is None else f"{macro:.3f}",
+                    "—" if chance is None else f"{chance:.3f}",
                     fmt_params(row.results.model.n_parameters),
                     fmt_hardware(row.results),
                     fmt_seconds(row.results.train_time_s),
                     ref if row.published else row.key,
                 )
             caption = [escape(g.identity())]
+            caption += [escape(f"class coverage: {f} (scores on those classes measure "
+                               f"nothing learnt from them)") for f in flags]
             if sources:
                 caption.append("  ".join(f"[{i + 1}] {s}" for i, s in enumerate(sources)))
             table.caption = "\n".join(caption)
@@ -79,10 +102,22 @@ def show(
     dataset: str | None = None,
     model: str | None = None,
     console: Console | None = None,
+    fmt: str = "table",
 ) -> int:
-    """Print the ranked tables; returns the number of tables printed."""
+    """Print the ranked tables (``fmt`` "table") or the records as "csv" / "json"; returns the
+    number of tables (or records) printed."""
     console = console or Console()
-    tables = build_tables(filter_rows(rows, dataset=dataset, model=model), tasks)
+    kept = filter_rows(rows, dataset=dataset, model=model)
+    if fmt in ("csv", "json"):
+        import sys
+
+        from behaviorbench.leaderboard.frame import records, to_csv, to_json
+
+        recs = [r for r in records(kept) if not tasks or r["task"] in tasks]
+        text = to_csv(recs) if fmt == "csv" else to_json(recs)
+        sys.stdout.write(text)
+        return len(recs)
+    tables = build_tables(kept, tasks)
     if not tables:
         console.print("no results match (leaderboard empty or filters too narrow)")
     for t in tables:
@@ -93,3 +128,4 @@ def show(
             "they are on their own datasets and not comparable with runs on other data.[/dim]"
         )
     return len(tables)
+

@@ -14,7 +14,7 @@ from .cebra_model import CebraTime
 from .external import ENTRY_POINT_GROUP, ModelResolutionError, ModelSource, resolve_model
 from .registry import MODELS, get_model, load_model
 from .tcn_autoencoder import TCNAutoencoder
-from .training import Trainer, TrainingConfig
+from .training import NonFiniteLossError, Trainer, TrainingConfig
 from .validation import ModelConfigError, config_problems
 
 __all__ = [
@@ -30,6 +30,7 @@ __all__ = [
     "ModelConfigError",
     "ModelResolutionError",
     "ModelSource",
+    "NonFiniteLossError",
     "PCABaseline",
     "RandomTCN",
     "RawFeatures",

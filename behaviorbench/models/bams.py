@@ -32,12 +32,14 @@ import torch.nn.functional as F
 from torch import nn
 
 from .base import Estimator, MaxAbsScaler
-from .hoa import Quantizer, histogram_counts, hoa_loss
+from .hoa import Quantizer, histogram_counts, hoa_loss, reference_code_counts
 from .tcn import TemporalConvNet
 from .training import StepContext, Trainer, TrainingConfig
 
 QUADRUPED_FEATURES = 24  # dof_pos (12) then dof_vel (12), see docs/architecture.md
 QUADRUPED_VELOCITY_SLICE = slice(12, 24)
+#: "paper": the HoA target of the paper's text; "reference-code": the released code's (hoa.py)
+HOA_TARGETS = ("paper", "reference-code")
 
 
 @dataclass
@@ -72,6 +74,7 @@ class BAMSConfig(TrainingConfig):
     short_skip_frames: int = 60  # short-term bootstrap: t1 >= this (frames)
     short_delta: int = 5  # short-term bootstrap: t2 - t1 in [0, short_delta] (frames)
     long_skip_frames: int = 100  # long-term bootstrap: t1, t2 >= this (frames)
+    hoa_target: str = "paper"  # "paper": frames t+1..t+window | "reference-code" (docs/models.md)
     hoa_weight: float = 500.0  # loss weight of the HoA term
     short_weight: float = 0.5  # loss weight of the short-term bootstrap term
     long_weight: float = 0.5  # loss weight of the long-term bootstrap term
@@ -100,6 +103,9 @@ class BAMSConfig(TrainingConfig):
             out.append(f"hoa_low_percentile {self.hoa_low_percentile!r} must be below "
                        f"hoa_high_percentile {self.hoa_high_percentile!r}")
         out += positive("predictor_lr_mult", self.predictor_lr_mult)
+        if self.hoa_target not in HOA_TARGETS:
+            out.append(f"hoa_target must be one of {', '.join(HOA_TARGETS)}, got "
+                       f"{self.hoa_target!r}")
         if self.target_features is not None:
             out += all_at_least("target_features", self.target_features, 0)
         return out
@@ -206,7 +212,8 @@ def bams_loss(
     length = x.shape[1]
     target = batch["counts"].float() / cfg.hoa_window
     skip = min(cfg.hoa_skip_frames, length // 2)
-    l_hoa = hoa_loss(logits, target, batch["weights"], skip_frames=skip)
+    l_hoa = hoa_loss(logits, target, batch["weights"], skip_frames=skip,
+                     reference_code=cfg.hoa_target == "reference-code")
     t1, t2, u1, u2 = sample_bootstrap_indices(ctx, length, cfg)
     l_short = _cosine_bootstrap(preds["short"], embs["short"], t1, t2)
     l_long = _cosine_bootstrap(preds["long"], embs["long"], u1, u2)
@@ -255,9 +262,10 @@ class BAMS(Estimator):
             cfg.hoa_high_percentile,
             cfg.hoa_min_abs,
         )
-        counts, weights = histogram_counts(
-            self.quantizer_.quantize(raw_t), valid, cfg.hoa_bins, cfg.hoa_window
-        )
+        q = self.quantizer_.quantize(raw_t)
+        counts, weights = histogram_counts(q, valid, cfg.hoa_bins, cfg.hoa_window)
+        if cfg.hoa_target == "reference-code":
+            counts = reference_code_counts(q, cfg.hoa_bins, cfg.hoa_window)
         torch.manual_seed(cfg.seed)
         self.network = BAMSNetwork(x.shape[-1], len(self.targets_), cfg)
         return {

@@ -11,6 +11,10 @@ Targets (BAMS reference semantics):
   histograms sum to < 1, as in the reference).
 * The frame weight is the fraction of valid frames among ``t+1 .. t+window``.
 
+This follows the BAMS paper's text (histogram of the *future* frames). The released reference
+code differs (docs/models.md lists where); ``hoa_target="reference-code"`` in ``BAMSConfig``
+reproduces it with :func:`reference_code_counts` and ``hoa_loss(..., reference_code=True)``.
+
 Deviation from the reference code, on purpose: the reference also counts invalid (missing)
 frames in the histogram; we leave them out (they carry no measured action). Without missing
 frames both are identical. The reference's loss also applies its weights with a broadcasting
@@ -137,6 +141,43 @@ def naive_histograms(
     return counts, weights / window
 
 
+def reference_code_counts(q: np.ndarray, bins: int, window: int) -> np.ndarray:
+    """The released code's histograms (``bams/data/dataset.py``, ``__getitem__``).
+
+    Its loop ``hist[rows[:-i], cols[:-i], q[:-i]] += 1`` for ``i = 1..window`` adds, at frame
+    ``t``, the bin of frame ``t`` itself (not of ``t + i``), once per offset that stays inside
+    the sequence, and counts invalid frames too. So ``counts[n, t, f]`` is
+    ``min(window, T-1-t)`` times the one-hot of ``q[n, t, f]``.
+
+    q (N, T, F) uint8 bin indices -> counts (N, T, F, bins) uint8.
+    """
+    if window > 255:
+        raise ValueError("window must be <= 255 (counts are stored as uint8)")
+    n, t_len, n_feat = q.shape
+    reps = np.clip(t_len - 1 - np.arange(t_len), 0, window).astype(np.uint8)  # (T,)
+    counts = np.zeros((n, t_len, n_feat, bins), dtype=np.uint8)
+    values = np.broadcast_to(reps[None, :, None, None], (n, t_len, n_feat, 1))
+    np.put_along_axis(counts, q[..., None].astype(np.intp), values, axis=-1)
+    return counts
+
+
+def reference_code_weights(weights: torch.Tensor, n_features: int, skip_frames: int
+                           ) -> torch.Tensor:
+    """The released code's loss weights (``bams/hoa_loss.py``, ``HoALoss.forward``).
+
+    It takes the fraction of valid future frames as "ignore" weights, sets the first
+    ``skip_frames`` to 1, tiles them with ``unsqueeze(2).repeat((1, 1, n, 1))`` (along time, not
+    features) and uses ``1 - ignore``: the weight of (frame t, feature f) is
+    ``1 - ignore[(t * F + f) mod L]``, so with no missing frames only positions that land on
+    the last ``window`` frames get weight. weights (B, L) -> (B, L, F) float32.
+    """
+    ignore = weights.float().clone()
+    ignore[:, :skip_frames] = 1.0
+    length = ignore.shape[1]
+    pos = (torch.arange(length)[:, None] * n_features + torch.arange(n_features)[None, :]) % length
+    return 1.0 - ignore[:, pos.to(ignore.device)]
+
+
 def squared_emd(target: torch.Tensor, pred_prob: torch.Tensor) -> torch.Tensor:
     """Squared EMD between histograms along the last axis: mean_b (cumsum(t) - cumsum(p))**2."""
     diff = torch.cumsum(target, dim=-1) - torch.cumsum(pred_prob, dim=-1)
@@ -148,6 +189,7 @@ def hoa_loss(
     target: torch.Tensor,
     weights: torch.Tensor,
     skip_frames: int = 100,
+    reference_code: bool = False,
 ) -> torch.Tensor:
     """Weighted squared-EMD HoA loss.
 
@@ -156,10 +198,16 @@ def hoa_loss(
         target: (B, L, F, bins) target histograms (counts / window).
         weights: (B, L) per-frame weights (fraction of valid future frames).
         skip_frames: the first ``skip_frames`` frames of each sequence get weight 0.
+        reference_code: weight (frame, feature) pairs as the released code does
+            (:func:`reference_code_weights`) instead.
 
     Returns: scalar, ``sum(emd * w) / sum(w)`` averaged over features.
     """
     prob = torch.softmax(logits.float(), dim=-1)
+    if reference_code:
+        emd = squared_emd(target.float(), prob)  # (B, L, F)
+        w = reference_code_weights(weights, emd.shape[-1], skip_frames)
+        return (emd * w).sum() / w.sum().clamp_min(1e-8)
     emd = squared_emd(target.float(), prob).mean(dim=-1)  # (B, L), mean over features
     w = weights.float().clone()
     w[:, :skip_frames] = 0.0

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import time
 from collections.abc import Callable
@@ -82,6 +83,15 @@ class StepContext:
     def generator(self) -> torch.Generator:
         """CPU generator seeded by (seed, step): identical on all ranks."""
         return torch.Generator().manual_seed(self.seed * 1_000_003 + self.step + 1)
+
+
+class NonFiniteLossError(ValueError):
+    """The training loss became NaN or infinite (one line naming the epoch and step)."""
+
+
+def precision_name(dtype: torch.dtype | None) -> str:
+    """'fp32' (no autocast), 'bf16' or 'fp16': the precision the forward pass ran in."""
+    return {torch.bfloat16: "bf16", torch.float16: "fp16"}.get(dtype, "fp32")
 
 
 LossFn = Callable[[nn.Module, dict, StepContext], tuple[torch.Tensor, dict]]
@@ -216,6 +226,8 @@ class Trainer:
                 n_frames = 0
                 for idx in batches:
                     m = self.train_step(idx)
+                    if self.world == 1:
+                        self._check_finite(m, epoch)
                     n_frames += len(idx) * self.frames_per_sequence
                     for k, v in m.items():
                         sums[k] = sums.get(k, 0.0) + v
@@ -227,8 +239,11 @@ class Trainer:
                     dist.all_reduce(t)
                     sums = dict(zip(sums, (t / self.world).tolist(), strict=True))
                 rec = {k: v / max(1, len(batches)) for k, v in sums.items()}
+                self._check_finite(rec, epoch)  # DDP: the same mean on every rank
                 rec.update(epoch=epoch + 1, seconds=dt, frames_per_s=n_frames / max(dt, 1e-9))
                 rec["lr"] = lr_used  # base lr used during this epoch
+                rec["step"] = self.step  # optimiser steps run so far
+                rec["precision"] = precision_name(self.dtype)
                 self.history.append(rec)
                 if self.rank == 0:
                     self._log(rec)
@@ -240,6 +255,14 @@ class Trainer:
                     progress.update(task, advance=1, description=f"ep {epoch + 1} {desc}")
         self.module.eval()
         return self.history
+
+    def _check_finite(self, metrics: dict, epoch: int) -> None:
+        """Raise ``NonFiniteLossError`` when any loss term in ``metrics`` is NaN or infinite."""
+        bad = {k: v for k, v in metrics.items() if isinstance(v, float) and not math.isfinite(v)}
+        if bad:
+            terms = ", ".join(f"{k} = {v}" for k, v in bad.items())
+            raise NonFiniteLossError(f"training loss became non-finite at epoch {epoch + 1}, "
+                                     f"optimiser step {self.step} ({terms}); nothing written")
 
     def _log(self, rec: dict) -> None:
         if self.config.log_path:

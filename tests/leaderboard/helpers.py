@@ -63,7 +63,7 @@ def make_results(
     return BenchmarkResults(
         schema_version="1.0" if legacy else "1.1",
         model=ModelInfo(name=model, display_name=display_name,
-                        config={"epochs": 1} if config is None else config,
+                        config={} if config is None else config,
                         n_parameters=n_parameters, origin=None if legacy else "builtin"),
         dataset=DatasetInfo(name=dataset, kind=kind, path="/data/x.zarr", schema_version="1",
                             checksum=checksum, config_hash=None if legacy else config_hash),

@@ -106,7 +106,7 @@ def test_old_store_loads_and_its_results_rank_apart(tmp_path):
     assert [(g.status, [r.label for r in g.rows]) for g in groups] == [
         ("board", ["bams"]), ("unverified", ["old-bams"])]
     assert "protocol not recorded" in groups[1].identity()
-    assert "protocol quadruped-frozen-readout v1, split paper" in groups[0].identity()
+    assert "protocol quadruped-frozen-readout v2, split paper" in groups[0].identity()
 
     console = Console(record=True, width=250)
     assert show(rows, console=console) == 2  # one table each: never ranked together

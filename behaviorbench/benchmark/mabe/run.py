@@ -1,4 +1,4 @@
-"""``run-benchmark --mabe-data DIR``: the MABe 2022 protocol as a ``runner.PIPELINES`` entry.
+"""``run-benchmark --mabe-data DIR``: the MABe 2022 protocol as a ``load.PIPELINES`` entry.
 
 For each training seed in ``cfg.seeds`` a fresh model is built from the registry (the run's
 config overrides, ``seed``), fitted on the per-mouse keypoint sequences of the train + test files
@@ -66,11 +66,11 @@ def _tasks_info(cfg: Any) -> TasksInfo:
 
 
 def run_mabe_pipeline(cfg: Any, specs: list, log: Callable[[str], None] = print) -> Any:
-    """Run ``cfg`` (a ``runner.RunConfig`` with ``data`` = the MABe folder); see module doc."""
+    """Run ``cfg`` (a ``config.RunConfig`` with ``data`` = the MABe folder); see module doc."""
 
     from .. import results as R
-    from ..runner import RunOutcome, run_provenance
     from ..sources import build_model, checkpoint_model, model_info, resolve_source, safe_name
+    from ..write import RunOutcome, run_provenance
     from .pipeline import run_mabe_benchmark
 
     if cfg.spaces:
