@@ -288,8 +288,15 @@ def _torchscript(path: str) -> tuple[PolicyFn, int]:
     module.eval()
 
     def fn(obs: np.ndarray) -> np.ndarray:
-        with torch.no_grad():
-            return module(torch.from_numpy(np.ascontiguousarray(obs, np.float32))).numpy()
+        # one thread: the same bits whatever the machine's core count (a parallel matrix
+        # product may sum in another order)
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            with torch.no_grad():
+                return module(torch.from_numpy(np.ascontiguousarray(obs, np.float32))).numpy()
+        finally:
+            torch.set_num_threads(threads)
 
     for n_in in (N_PROPRIO + N_SCAN, N_PROPRIO):
         try:
