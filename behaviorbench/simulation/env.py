@@ -60,8 +60,15 @@ from .policy import (
 from .progress import FAILURE_REASONS, NONE, STALL_FRACTION, STALL_WINDOW_S, STALLED
 from .recording import FRAME_DT
 from .robots import ROBOTS
-from .rollout import DECIMATION, RunSpec, build_run_model, draw_spawns, failure_codes
-from .terrain import TerrainConfig, generate_terrain
+from .rollout import (
+    DECIMATION,
+    RunSpec,
+    build_run_model,
+    draw_spawns,
+    failure_codes,
+    run_terrain,
+)
+from .terrain import TerrainConfig
 
 FLAT_PROPORTIONS = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0)  # TerrainConfig.proportions: flat
 
@@ -143,7 +150,7 @@ class TerrainVecEnv(VectorEnv):
         self.config = cfg
         self.num_envs = n = cfg.num_envs
         self.robot = ROBOTS[cfg.robot]
-        self.terrain = generate_terrain(cfg.terrain, cfg.terrain_seed)
+        self.terrain = run_terrain(cfg.run_spec(0))  # the generator's (cached per process)
         self.model = build_run_model(cfg.robot, self.terrain, ControllerConfig())
         write_pd_gains(self.model.actuator_gainprm, self.model.actuator_biasprm, cfg.actuation)
         self._base_id = self.model.body("base").id
