@@ -232,7 +232,7 @@ def repetitions(run: TaskRun) -> dict[str, Any] | None:
     return {
         "splits": names,
         "seeds": list(run.seeds),
-        "values": grid.round(10).tolist(),
+        "values": grid.tolist(),
         "mean": float(grid.mean()),
         "std_over_splits": _std(grid.mean(axis=1).tolist()),
         "std_over_seeds": _std(grid.mean(axis=0).tolist()),

@@ -85,6 +85,18 @@ def test_end_to_end_bams_seeds_checkpoints_and_reload(tiny_store, tmp_path):
     assert t.extra["n_train_rows"] == 400 and t.extra["n_test_rows"] == 800
     assert len(t.extra["confusion_matrix"]) == 5
     assert raw["tasks"][0]["seeds"] == [0, 1]
+    # provenance: precision, epochs and steps run, final loss per term, times per seed
+    prov = res.provenance
+    assert prov["precision"] == "fp32" and prov["sequence_length"] == 200
+    assert [p["seed"] for p in prov["per_seed"]] == [0, 1]
+    for p in prov["per_seed"]:
+        assert p["epochs_run"] == 1 and p["optimizer_steps"] >= 1
+        assert {"hoa", "short", "long", "loss"} <= set(p["final_loss"])
+        assert p["train_s"] > 0 and p["embed_s"] > 0 and p["score_s"] > 0
+    assert res.train_time_s == pytest.approx(sum(p["train_s"] for p in prov["per_seed"]))
+    rf = prov["receptive_fields"]
+    assert set(rf) == {"short", "long"} and rf["long"] > rf["short"]
+    assert prov["scored_frames_before_receptive_field"]["long"] == 1.0  # 200 frames < rf
     assert any("pca_short" in a for a in res.artifacts)
     assert any("pca_long" in a for a in res.artifacts)
     # --spaces: the short/long spaces of the same trained model, one results file each

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
 from behaviorbench.models.hoa import (
@@ -10,6 +11,8 @@ from behaviorbench.models.hoa import (
     histogram_counts,
     hoa_loss,
     naive_histograms,
+    reference_code_counts,
+    reference_code_weights,
     squared_emd,
 )
 
@@ -81,3 +84,67 @@ def test_hoa_loss_weights_and_skip():
     # perfect prediction of a one-hot histogram -> loss falls towards 0
     onehot = torch.nn.functional.one_hot(torch.randint(0, 4, (2, 10, 3)), 4).float()
     assert hoa_loss(onehot * 50, onehot, w, 4) < 1e-6 < hoa_loss(logits, onehot, w, 4)
+
+
+def _released_code_histograms(q: np.ndarray, bins: int, window: int) -> np.ndarray:
+    """A line-by-line port of the released code's loop (bams/data/dataset.py, __getitem__) for
+    one sequence q (T, F): the independent check of ``reference_code_counts``."""
+    rows, cols = np.indices(q.shape)
+    hist = np.zeros((*q.shape, bins), dtype=np.uint8)
+    for i in range(1, window + 1):
+        hist[rows[:-i], cols[:-i], q[:-i]] += 1
+    return hist
+
+
+def test_hoa_target_reference_code_counts_the_frame_itself():
+    # one sequence, one feature, 5 bins, window 2, bin indices 0,1,2,3,4 (all different)
+    q = np.array([[[0], [1], [2], [3], [4]]], dtype=np.uint8)
+    paper, _ = histogram_counts(q, np.ones((1, 5), bool), bins=5, window=2)
+    code = reference_code_counts(q, bins=5, window=2)
+    # the paper's text: frame t holds the bins of frames t+1..t+2
+    np.testing.assert_array_equal(paper[0, :, 0], [[0, 1, 1, 0, 0], [0, 0, 1, 1, 0],
+                                                   [0, 0, 0, 1, 1], [0, 0, 0, 0, 1],
+                                                   [0, 0, 0, 0, 0]])
+    # the released code: frame t holds its own bin, min(window, T-1-t) times
+    np.testing.assert_array_equal(code[0, :, 0], [[2, 0, 0, 0, 0], [0, 2, 0, 0, 0],
+                                                  [0, 0, 2, 0, 0], [0, 0, 0, 1, 0],
+                                                  [0, 0, 0, 0, 0]])
+    rng = np.random.default_rng(0)
+    q2 = rng.integers(0, 6, size=(3, 40, 2)).astype(np.uint8)
+    got = reference_code_counts(q2, bins=6, window=7)
+    for n in range(3):
+        np.testing.assert_array_equal(got[n], _released_code_histograms(q2[n], 6, 7))
+
+
+def test_hoa_target_reference_code_weights_are_tiled_along_time():
+    # the released HoALoss.forward on (B, L, n) targets, ported op by op
+    b, length, n, skip = 2, 12, 3, 2
+    frac = torch.rand(b, length, generator=torch.Generator().manual_seed(0))
+    iw = frac.clone()
+    iw[:, :skip] = 1.0
+    released = 1 - iw.unsqueeze(2).repeat((1, 1, n, 1)).view(-1)  # (b * length * n,)
+    got = reference_code_weights(frac, n, skip)
+    torch.testing.assert_close(got.reshape(-1), released)
+    # all frames valid: only (frame, feature) positions landing on the last frames get weight
+    ones = torch.ones(1, length)
+    ones[:, -2:] = torch.tensor([0.5, 0.0])  # what histogram_counts gives near the end
+    w = reference_code_weights(ones, n, skip)[0]
+    t_idx, f_idx = torch.nonzero(w, as_tuple=True)
+    assert ((t_idx * n + f_idx) % length >= length - 2).all()
+    assert 0 < len(t_idx) < length * n
+
+
+def test_bams_hoa_target_switches_the_training_target():
+    from behaviorbench.models import BAMS, ModelConfigError
+
+    x = np.random.default_rng(0).normal(size=(2, 150, 4)).astype(np.float32)
+    common = {"epochs": 1, "short_channels": (4,), "long_channels": (4,),
+              "predictor_hidden": (8,), "progress": False, "target_features": (0, 1)}
+    paper = BAMS(**common).prepare(x, None)
+    code_model = BAMS(**common, hoa_target="reference-code")
+    code = code_model.prepare(x, None)
+    q = code_model.quantizer_.quantize(x[..., [0, 1]])
+    np.testing.assert_array_equal(code["counts"].numpy(), reference_code_counts(q, 32, 30))
+    assert not np.array_equal(paper["counts"].numpy(), code["counts"].numpy())
+    with pytest.raises(ModelConfigError, match="hoa_target"):
+        BAMS(hoa_target="code")

@@ -101,3 +101,41 @@ def test_checkpoint_resume_and_lr_schedule(tmp_path):
                    **{**cfg, "checkpoint_dir": None}).fit(x)
     assert len(resumed.history) == 2  # epochs 3 and 4 only
     np.testing.assert_allclose(resumed.embed(x), full.embed(x), atol=1e-5)
+
+
+def test_non_finite_loss_stops_training_naming_epoch_and_step():
+    from behaviorbench.models import NonFiniteLossError
+
+    torch.set_num_threads(1)
+    x = regime_sinusoids(n=4, t_len=220, seed=2)[0]
+    model = BAMS(**{**DDP_CFG, "epochs": 3, "batch_size": 2})
+    data = model.prepare(x, None)
+    trainer = model.make_trainer(data)
+    calls = {"n": 0}
+    inner = trainer.loss_fn
+
+    def loss_fn(m, b, c):
+        calls["n"] += 1
+        loss, terms = inner(m, b, c)
+        return (loss * float("nan"), terms) if calls["n"] == 3 else (loss, terms)
+
+    trainer.loss_fn = loss_fn
+    try:
+        trainer.fit()
+    except NonFiniteLossError as e:
+        msg = str(e)
+    else:
+        raise AssertionError("a NaN loss did not stop training")
+    # the third step is epoch 2's first (2 steps per epoch); the step counter has run it
+    assert "epoch 2, optimiser step 3" in msg and "loss = nan" in msg and "\n" not in msg
+    assert len(trainer.history) == 1  # epoch 1 finished, epoch 2 did not
+
+
+def test_history_records_steps_precision_and_final_loss_terms():
+    torch.set_num_threads(1)
+    x = regime_sinusoids(n=4, t_len=220, seed=2)[0]
+    model = BAMS(**{**DDP_CFG, "epochs": 2, "batch_size": 2, "device": "cpu"})
+    model.fit(x)
+    last = model.history[-1]
+    assert last["step"] == 4 and last["precision"] == "fp32" and last["epoch"] == 2
+    assert {"hoa", "short", "long", "loss"} <= set(last)
