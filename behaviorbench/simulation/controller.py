@@ -33,6 +33,12 @@ No learning and no downloaded weights. Per control tick (50 Hz) and for ``n`` ro
    distributed over the stance feet by regularised least squares and mapped to joint torques
    by ``-J^T f``.
 
+Modules, one job each: :mod:`.controller_config` (parameters, gait timing),
+:mod:`.controller_footholds` (terrain queries, footholds; step 2), :mod:`.controller_swing`
+(swing paths and guards; step 3), :mod:`.controller_forces` (step 6),
+:mod:`.controller_geometry` (rotations, :class:`LegModel`); this module holds the controller
+class and the tick. ``docs/simulation-controller.md`` describes the whole.
+
 The output is what position servos take as ``ctrl``: ``q_des + tau_ff / kp``, so that the
 servos apply ``kp (q_des - q) - kd qdot + tau_ff`` at the physics rate between control ticks;
 ``kp``/``kd`` are per joint and per tick (stiff swing legs, compliant force-controlled stance
@@ -288,7 +294,7 @@ class TrotController(FootholdMixin, SwingMixin, ForceMixin):
                 steps[need] = self._steps_near(pos[need], yaw[need])
         if cfg.step_speed > 0:  # slow down (and step slower) where the map shows steps
             v_cap = xp.where(steps, xp.minimum(self._v_cmd64, cfg.step_speed), self._v_cmd64)
-            if cfg.step_speed_down > 0:  # slower still down the stairs (falls came there)
+            if cfg.step_speed_down > 0:  # slower still down the stairs
                 down = steps & (pitch_ground > cfg.descent_pitch)
                 v_cap = xp.where(down, xp.minimum(v_cap, cfg.step_speed_down), v_cap)
             self.v_gait += xp.clamp(v_cap - self.v_gait, -cfg.accel * dt, cfg.accel * dt)

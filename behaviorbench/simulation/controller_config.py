@@ -19,9 +19,7 @@ class ControllerConfig:
     period_slope: float = 0.1         # s per m/s, period shortens with the command speed
     duty: float = 0.5                 # fraction of the period a leg is in stance, at >= 1 m/s
     duty_slow: float = 0.5            # stance fraction at <= 0.5 m/s, linear in between (above
-                                      # duty: four-feet phases, less load per leg on stairs,
-                                      # where robots slow to step_speed; 0.65 trades falls on
-                                      # stairs for slower climbing, docs/simulation-controller.md)
+                                      # 0.5: phases with four feet down, less load per leg)
     stand_time: float = 0.3           # s, all feet in stance at the start
     k_raibert: float = 0.2            # s, foothold shift per m/s of velocity error
     foothold_dx: float = 0.0          # m, shift of all nominal footholds along the heading
@@ -34,17 +32,13 @@ class ControllerConfig:
     swing_descent: float = 0.5        # fraction of the swing (to touch-down) at which the foot
                                       # leaves its apex, 0.5-1 (later: a shorter, steeper descent)
     swing_guard: tuple[str, ...] = ("anymal_b", "anymal_c")  # robots whose swing feet are
-                                      # held above an edge until past it, on stairs (both: B's
-                                      # falls going down stairs went with it, since B's longer
-                                      # stance and torque-sparing forces carry its later
-                                      # touch-downs: docs/simulation-controller.md);
+                                      # held above an edge until past it, on stairs;
                                       # FIELD=anymal_b,anymal_c or empty on CLIs
     guard_clearance: float = 0.02     # m, a guarded swing foot stays this far above the edge
     riser_guard: tuple[str, ...] = ("anymal_b",)  # robots whose front swing feet, while below a
                                       # step edge between them and their reference, are held
-                                      # behind it and raised over it (B's lagging feet caught under
-                                      # stair noses: docs/simulation-controller.md); FIELD=... as
-                                      # swing_guard
+                                      # behind it and raised over it (lagging feet caught under
+                                      # stair noses); FIELD=... as swing_guard
     hold_max: float = 0.0             # s, the gait clock waits up to this long while a foot ending
                                       # its swing is still below a step edge before its foothold
                                       # (0: off; ANYmal B 0.1 in robot_overrides)
@@ -104,11 +98,10 @@ class ControllerConfig:
         ("anymal_b", "torque_weight", 0.9), ("anymal_c", "step_speed_down", 0.35))
     # (robot, FIELD, value): that robot's controller uses value for FIELD (a number field).
     # ANYmal B's knees and hips run at their 40 N m limit on stairs and tall obstacles: a
-    # longer stance at every speed (4 feet down part of the time) and a gentler speed integral
-    # let it climb, its clock waits for feet caught below a stair nose, and its stance forces
-    # spare its folded legs (torque_weight: B's falls among obstacles 31 -> 8 of 320 on 32
-    # layouts no setting was chosen on, docs/simulation-controller.md); ANYmal C fell going
-    # down stairs, where it now slows to 0.35 m/s (docs/simulation-controller.md);
+    # longer stance at every speed (four feet down part of the time), a gentler speed
+    # integral, a clock that waits for feet caught below a stair nose, and stance forces that
+    # spare its folded legs; ANYmal C slows to 0.35 m/s going down stairs
+    # (docs/simulation-controller.md, "Per-robot settings");
     # FIELD=anymal_b:duty_slow:0.65,... or empty on command lines
 
     def for_robot(self, robot: str) -> ControllerConfig:

@@ -44,7 +44,7 @@ class SwingMixin:
         if riser:  # front feet only (a hind foot held and raised drives its knee into the riser)
             guarded = self._guard_riser(swing_w, feet_w, edge_dist, edge_top)
             swing_w = xp.concatenate([guarded[:, :2], swing_w[:, 2:]], 1)
-        if guard and xp.sync_free:  # swing feet on stairs only (among obstacles it cost falls)
+        if guard and xp.sync_free:  # swing feet on stairs only (not among obstacles)
             swing_w = xp.where(steps[:, None, None], self._guard_swing(swing_w, feet_w), swing_w)
         elif guard:
             sel = steps[:, None] & ~stance
