@@ -47,12 +47,9 @@ def policy_files(tmp_path_factory):
 
 
 @pytest.fixture
-def workdir(tmp_path, complete_store, policy_files, monkeypatch):
-    """cwd with a complete store ``old.zarr``, a non-store folder ``junk/``, a file and the
-    policy files of ``policy_files``."""
+def workdir(tmp_path, complete_store, monkeypatch):
+    """cwd with a complete store ``old.zarr``, a non-store folder ``junk/`` and a file."""
     shutil.copytree(complete_store, tmp_path / "old.zarr")
-    for f in policy_files.iterdir():
-        shutil.copy(f, tmp_path / f.name)
     (tmp_path / "junk").mkdir()
     (tmp_path / "junk" / "a.txt").write_text("a")
     (tmp_path / "notes.txt").write_text("notes")
@@ -85,16 +82,6 @@ GENERATE_CASES = [
     (NEW + ["--backend", "bullet"], "invalid choice"),
     (NEW + ["--preset", "huge"], "invalid choice"),
     (["--no-progress"], "--out"),
-    # controllers that cannot walk the robots (checked before anything is written)
-    (NEW + ["--controller", "bad_in.pt"], "takes neither the 235-value observation"),
-    (NEW + ["--controller", "bad_out.pt"], "returns actions of shape (2, 3)"),
-    (NEW + ["--controller", "notmodel.pt"], "notmodel.pt is not a TorchScript model"),
-    (NEW + ["--controller", "notmodel.onnx"], "notmodel.onnx is not an ONNX model"),
-    (NEW + ["--controller", "missing.pt"], "missing.pt does not exist"),
-    (NEW + ["--controller", "walk_fast"], "unknown controller 'walk_fast'"),
-    (NEW + ["--controller", "no_such_module:Policy"], "cannot be imported"),
-    (NEW + ["--controller", "good.pt", "--backend", "mujoco-warp"], "mujoco backend only"),
-    (OLD + ["--resume", "--controller", "good.pt"], "controller: None != 'good.pt'"),
     # targets that must not be touched
     (OLD, "--resume"),
     (OLD + ["--resume", "--overwrite"], "exclude each other"),
@@ -109,6 +96,35 @@ GENERATE_CASES = [
                          ids=[" ".join(a) for a, _ in GENERATE_CASES])
 def test_generate_bad_input(workdir, capsys, argv, message):
     assert_refused(generate_main, argv, workdir, capsys, message)
+
+
+# controllers that cannot walk the robots: refused before anything is written
+CONTROLLER_CASES = [
+    (NEW + ["--controller", "bad_in.pt"], "takes neither the 235-value observation"),
+    (NEW + ["--controller", "bad_out.pt"], "returns actions of shape (2, 3)"),
+    (NEW + ["--controller", "notmodel.pt"], "notmodel.pt is not a TorchScript model"),
+    (NEW + ["--controller", "notmodel.onnx"], "notmodel.onnx is not an ONNX model"),
+    (NEW + ["--controller", "missing.pt"], "missing.pt does not exist"),
+    (NEW + ["--controller", "walk_fast"], "unknown controller 'walk_fast'"),
+    (NEW + ["--controller", "no_such_module:Policy"], "cannot be imported"),
+    (NEW + ["--controller", "good.pt", "--backend", "mujoco-warp"], "mujoco backend only"),
+    (OLD + ["--resume", "--controller", "good.pt"], "controller: None != 'good.pt'"),
+    (OLD + ["--overwrite", "--controller", "bad_out.pt"], "returns actions of shape (2, 3)"),
+]
+
+
+@pytest.fixture
+def policy_workdir(workdir, policy_files):
+    """``workdir`` with the policy files of ``policy_files`` beside the store."""
+    for f in policy_files.iterdir():
+        shutil.copy(f, workdir / f.name)
+    return workdir
+
+
+@pytest.mark.parametrize(("argv", "message"), CONTROLLER_CASES,
+                         ids=[" ".join(a) for a, _ in CONTROLLER_CASES])
+def test_generate_bad_controller(policy_workdir, capsys, argv, message):
+    assert_refused(generate_main, argv, policy_workdir, capsys, message)
 
 
 VALIDATE_CASES = [
