@@ -1,23 +1,30 @@
-"""BAMS training throughput, and precomputed vs per-item (reference-style) HoA targets.
+"""BAMS training throughput: the plain eager fp32 step vs the default step, and their losses.
 
 Usage::
 
-    .venv/bin/python benchmarks/bams_train.py                # N=48 sequences x T=1000 frames
-    .venv/bin/python benchmarks/bams_train.py --n 96 --t 1000 --steps 3 --device cuda
+    .venv/bin/python benchmarks/bams_train.py                  # CPU, 2 threads, L = 400 and 1800
+    .venv/bin/python benchmarks/bams_train.py --lengths 400 --steps 5
+    .venv/bin/python benchmarks/bams_train.py --device cuda    # GPU: default = bf16 + compile
 
 Measures, in one run on the same synthetic data (24 features: 12 regime-switching sinusoidal
-"joint angles" and their velocities, the quadruped layout):
+"joint angles" and their velocities, the quadruped layout), batch 32 whole sequences:
 
-1. HoA targets for the whole dataset: the reference's per-item loop (run in ``__getitem__``,
-   i.e. again every epoch) vs our vectorised precomputation (run once).
-2. Training steps of the default BAMS config (batch 32 whole sequences): frames/s.
-3. Time per epoch (``floor(N / batch)`` steps, drop_last as the reference) for both pipelines,
-   and the ratio.
+1. Training frames/s (frames = batch x L per optimiser step) of two paths, timed step by step
+   in turn (eager, default, eager, ...) so a busy machine slows both alike; medians reported:
+   - "eager fp32": ``fast_step=False, amp="off", compile=False``: the reference's computation;
+   - "default": ``BAMSConfig()`` as ``run-benchmark`` trains it (CPU: ``fast_step`` in fp32;
+     CUDA: plus bf16 autocast and, with ``--device cuda``, ``compile=True``).
+2. Loss agreement: both paths train ``--agree-steps`` steps (default 20) from the same seed on
+   the same batches (dropout draws included); the largest relative difference of the per-step
+   loss is printed (the fp32 criterion is 1e-5).
+3. HoA targets for the whole dataset: the reference's per-item loop (run in ``__getitem__``,
+   again every epoch) vs our vectorised precomputation (run once).
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import time
 
 import numpy as np
@@ -38,79 +45,109 @@ def synthetic(n: int, t_len: int, seed: int = 0, fps: float = 50.0) -> np.ndarra
     return np.concatenate([pos, vel], -1).astype(np.float32)
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--n", type=int, default=48, help="sequences (default 2 robots x 24)")
-    ap.add_argument("--t", type=int, default=1000, help="frames per sequence")
-    ap.add_argument("--batch-size", type=int, default=32, help="sequences per step")
-    ap.add_argument("--steps", type=int, default=2, help="timed training steps (after 1 warm-up)")
-    ap.add_argument("--device", default="cpu", help="cpu | cuda | auto")
-    ap.add_argument("--amp", default="auto", help="auto | bf16 | fp16 | off")
-    ap.add_argument("--compile", action="store_true", help="torch.compile the network")
-    ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
-    args = ap.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
+def path_settings(device: str) -> dict[str, dict]:
+    """Config overrides of the two timed paths on ``device``."""
+    eager = {"fast_step": False, "amp": "off", "compile": False}
+    default = {"compile": True} if device.startswith("cuda") else {}
+    return {"eager fp32": eager, "default": default}
 
-    x = synthetic(args.n, args.t)
-    model = BAMS(
-        batch_size=args.batch_size, device=args.device, amp=args.amp, compile=args.compile,
-        progress=False,
-    )
 
-    # 1. targets: reference-style per item (every epoch) vs vectorised once
+def make_trainer(x: np.ndarray, batch: int, device: str, seed: int, **overrides):
+    """A BAMS trainer on ``x`` (N, L, 24) with the network seeded by ``seed``."""
+    model = BAMS(batch_size=batch, device=device, progress=False, seed=seed, **overrides)
+    data = model.prepare(x, None)
+    return model.make_trainer(data)
+
+
+def _sync(trainer) -> None:
+    if trainer.device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def throughput(x: np.ndarray, batch: int, device: str, steps: int) -> dict[str, float]:
+    """Median frames/s per path over ``steps`` steps timed in turn (after 2 warm-up steps)."""
+    trainers = {k: make_trainer(x, batch, device, 0, **v) for k, v in path_settings(device).items()}
+    idx = torch.arange(batch)
+    times: dict[str, list[float]] = {k: [] for k in trainers}
+    for step in range(steps + 2):
+        for name, tr in trainers.items():
+            torch.manual_seed(1000 + step)  # same dropout draws for both paths
+            _sync(tr)
+            t0 = time.perf_counter()
+            tr.train_step(idx)
+            _sync(tr)
+            if step >= 2:
+                times[name].append(time.perf_counter() - t0)
+    frames = batch * x.shape[1]
+    return {k: frames / statistics.median(v) for k, v in times.items()}
+
+
+def loss_agreement(x: np.ndarray, batch: int, device: str, steps: int) -> tuple[float, list]:
+    """Largest relative per-step loss difference (default vs eager) over ``steps`` steps."""
+    losses = {}
+    for name, over in path_settings(device).items():
+        tr = make_trainer(x, batch, device, 0, **over)  # seeds the global RNG (dropout) too
+        out, epoch = [], 0
+        while len(out) < steps:
+            for idx in tr.batches(epoch):
+                if len(out) < steps:
+                    out.append(tr.train_step(idx)["loss"])
+            epoch += 1
+        losses[name] = np.array(out, dtype=np.float64)
+    eager, default = losses["eager fp32"], losses["default"]
+    rel = np.abs(default - eager) / np.abs(eager)
+    return float(rel.max()), [(i + 1, eager[i], default[i], rel[i]) for i in (0, steps - 1)]
+
+
+def target_timing(n: int, t_len: int) -> tuple[float, float]:
+    """Seconds: reference per-item HoA histograms for n sequences vs our vectorised build."""
+    x = synthetic(n, t_len)
     valid = np.ones(x.shape[:2], bool)
-    raw_t = x[..., 12:]
-    qz = Quantizer.fit(raw_t, valid)
-    q = qz.quantize(raw_t)
+    q = Quantizer.fit(x[..., 12:], valid).quantize(x[..., 12:])
     t0 = time.perf_counter()
-    for i in range(args.n):
+    for i in range(n):
         naive_histograms(q[i], valid[i], 32, 30)
     t_naive = time.perf_counter() - t0
     t0 = time.perf_counter()
     histogram_counts(q, valid, 32, 30)
-    t_vec = time.perf_counter() - t0
+    return t_naive, time.perf_counter() - t0
 
-    # 2. training steps with the precomputed targets
-    t0 = time.perf_counter()
-    data = model.prepare(x, None)
-    t_prepare = time.perf_counter() - t0
-    trainer = model.make_trainer(data)
-    b = min(args.batch_size, args.n)
-    idx = torch.arange(b)
-    trainer.train_step(idx)  # warm-up (and compile, if asked)
-    if trainer.device.type == "cuda":
-        torch.cuda.synchronize()
-    t0 = time.perf_counter()
-    for _ in range(args.steps):
-        trainer.train_step(idx)
-    if trainer.device.type == "cuda":
-        torch.cuda.synchronize()
-    t_step = (time.perf_counter() - t0) / args.steps
-    fps = b * args.t / t_step
-    steps_per_epoch = max(1, args.n // b)
-    epoch_ours = steps_per_epoch * t_step
-    epoch_ref = epoch_ours + t_naive  # reference rebuilds every item's targets each epoch
 
-    rows = [
-        ("device / amp", f"{trainer.device} / {trainer.dtype}"),
-        ("dataset", f"N={args.n} x T={args.t} x F=24, batch {b}, {steps_per_epoch} steps/epoch"),
-        ("parameters", f"{model.n_parameters:,}"),
-        ("HoA targets, reference per-item loop (s/epoch)", f"{t_naive:.3f}"),
-        ("HoA targets, vectorised precompute (s, once)", f"{t_vec:.3f}"),
-        ("  ratio per-item / precomputed", f"{t_naive / t_vec:.1f}x"),
-        ("prepare (normalise + bins + targets + network)", f"{t_prepare:.3f} s"),
-        ("train step (s)", f"{t_step:.3f}"),
-        ("training throughput (frames/s)", f"{fps:,.0f}"),
-        ("epoch, ours (s)", f"{epoch_ours:.3f}"),
-        ("epoch, reference-style targets (s)", f"{epoch_ref:.3f}"),
-        ("  ratio reference / ours", f"{epoch_ref / epoch_ours:.2f}x"),
-        ("500 epochs, ours (min)", f"{500 * epoch_ours / 60:.1f}"),
-    ]
-    width = max(len(r[0]) for r in rows)
-    print("BAMS training benchmark")
-    for k, v in rows:
-        print(f"  {k:<{width}}  {v}")
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--lengths", type=int, nargs="+", default=[400, 1800],
+                    help="frames per sequence L, one timing each")
+    ap.add_argument("--batch-size", type=int, default=32, help="sequences per step")
+    ap.add_argument("--steps", type=int, default=5, help="timed steps per path and length")
+    ap.add_argument("--agree-steps", type=int, default=20, help="steps of the loss comparison")
+    ap.add_argument("--agree-length", type=int, default=400, help="L of the loss comparison")
+    ap.add_argument("--device", default="cpu", help="cpu | cuda")
+    ap.add_argument("--threads", type=int, default=2, help="torch CPU threads")
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    b = args.batch_size
+
+    print(f"BAMS training benchmark: device {args.device}, {torch.get_num_threads()} threads, "
+          f"batch {b}, torch {torch.__version__}")
+    for name, over in path_settings(args.device).items():
+        print(f"  {name:<10} = BAMSConfig({', '.join(f'{k}={v!r}' for k, v in over.items())})")
+    print(f"\n  {'L':>5}  {'eager fp32 frames/s':>20}  {'default frames/s':>17}  {'ratio':>6}")
+    for length in args.lengths:
+        fps = throughput(synthetic(b, length), b, args.device, args.steps)
+        eager, default = fps["eager fp32"], fps["default"]
+        print(f"  {length:>5}  {eager:>20,.0f}  {default:>17,.0f}  {default / eager:>5.2f}x",
+              flush=True)
+
+    x = synthetic(2 * b, args.agree_length, seed=1)
+    worst, rows = loss_agreement(x, b, args.device, args.agree_steps)
+    print(f"\nloss agreement, {args.agree_steps} steps from seed 0 (N={2 * b}, "
+          f"L={args.agree_length}): max relative difference {worst:.2e}")
+    for step, eager, default, rel in rows:
+        print(f"  step {step:>3}: eager {eager:.8f}  default {default:.8f}  rel {rel:.2e}")
+
+    t_naive, t_vec = target_timing(48, 1000)
+    print(f"\nHoA targets, 48 x 1000 frames: reference per-item loop {t_naive:.3f} s (every "
+          f"epoch), vectorised precompute {t_vec:.3f} s (once), {t_naive / t_vec:.1f}x")
 
 
 if __name__ == "__main__":

@@ -80,6 +80,8 @@ class BAMSConfig(TrainingConfig):
     long_weight: float = 0.5  # loss weight of the long-term bootstrap term
     predictor_lr_mult: float = 10.0  # BYOL predictors' lr = lr * this
     embed_batch_size: int = 16  # sequences per forward pass in embed()
+    fast_step: bool = True  # HoA head on loss-weighted frames only, EMD cumsum as a matmul:
+    #   the plain step's loss within 1e-5 (relative); False: the plain (reference) step
     train: bool = True  # False: fit only the normalisation (random-tcn baseline)
 
     def problems(self) -> list[str]:
@@ -163,14 +165,16 @@ class BAMSNetwork(nn.Module):
         """(B, L, F) -> (B, L, representation_size) = concat(short, long)."""
         return torch.cat([enc(x) for enc in self.encoders.values()], dim=-1)
 
-    def forward(self, x: torch.Tensor):
+    def forward(self, x: torch.Tensor, hoa_start: int = 0):
+        """x (B, L, F) -> embs {space: (B, L, d)}, logits (B, L - hoa_start, n_targets, bins),
+        preds {space: (B, L, d)}. The HoA predictor sees frames ``hoa_start..L-1`` only."""
         embs: OrderedDict[str, torch.Tensor] = OrderedDict()
         preds: OrderedDict[str, torch.Tensor] = OrderedDict()
         for name, enc in self.encoders.items():
             e = enc(x)
             embs[name] = e
             preds[name] = self.byol_predictors[name](e.flatten(0, 1)).reshape(e.shape)
-        h = torch.cat([*embs.values(), x], dim=-1)
+        h = torch.cat([*embs.values(), x], dim=-1)[:, hoa_start:]
         logits = self.predictor(h).unflatten(-1, (self.n_targets, self.bins))
         return embs, logits, preds
 
@@ -206,14 +210,22 @@ def sample_bootstrap_indices(
 def bams_loss(
     module: nn.Module, batch: dict, ctx: StepContext, cfg: BAMSConfig
 ) -> tuple[torch.Tensor, dict]:
-    """Total BAMS loss on a batch {"x": (B,L,F), "counts": (B,L,Ft,bins) u8, "weights": (B,L)}."""
+    """Total BAMS loss on a batch {"x": (B,L,F), "counts": (B,L,Ft,bins) u8, "weights": (B,L)}.
+
+    ``cfg.fast_step`` (default) runs the HoA predictor only on frames ``skip..L-1`` (the first
+    ``skip`` have loss weight 0) and takes the EMD's cumulative sums as a matmul; the plain step
+    (``fast_step=False``) runs it on every frame with ``torch.cumsum``. Same loss up to float
+    rounding (docs/models.md, "Training speed"). Dropout draws are identical in both.
+    """
     x = batch["x"]
-    embs, logits, preds = module(x)
     length = x.shape[1]
-    target = batch["counts"].float() / cfg.hoa_window
     skip = min(cfg.hoa_skip_frames, length // 2)
-    l_hoa = hoa_loss(logits, target, batch["weights"], skip_frames=skip,
-                     reference_code=cfg.hoa_target == "reference-code")
+    reference_code = cfg.hoa_target == "reference-code"  # its weights reach the first frames
+    start = skip if cfg.fast_step and not reference_code else 0
+    embs, logits, preds = module(x, hoa_start=start)
+    target = batch["counts"][:, start:].float() / cfg.hoa_window
+    l_hoa = hoa_loss(logits, target, batch["weights"][:, start:], skip_frames=skip - start,
+                     reference_code=reference_code, matmul_cumsum=cfg.fast_step)
     t1, t2, u1, u2 = sample_bootstrap_indices(ctx, length, cfg)
     l_short = _cosine_bootstrap(preds["short"], embs["short"], t1, t2)
     l_long = _cosine_bootstrap(preds["long"], embs["long"], u1, u2)
