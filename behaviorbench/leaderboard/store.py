@@ -153,7 +153,7 @@ def content_hash(res: BenchmarkResults) -> str:
 def submission_problems(res: BenchmarkResults) -> list[str]:
     """Metadata a leaderboard submission needs beyond the schema, and a valid model config;
     empty list if all is well."""
-    from behaviorbench.models.validation import recorded_config_problems
+    from behaviorbench.models.registry import recorded_config_problems
 
     problems = []
     if res.published:

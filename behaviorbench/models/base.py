@@ -21,6 +21,8 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
+from .validation import check_config, config_from_dict, naming_model
+
 
 def as_features(data: Any) -> tuple[np.ndarray, np.ndarray | None]:
     """Coerce ``data`` to ((N, T, F) float32 array, (N, T) bool valid mask or None).
@@ -84,17 +86,6 @@ def config_to_dict(config: Any) -> dict:
     return out
 
 
-def config_from_dict(cls: type, d: dict) -> Any:
-    names = {f.name: f for f in dataclasses.fields(cls)}
-    kwargs = {}
-    for k, v in d.items():
-        if k not in names:
-            continue  # tolerate fields removed since the file was written
-        as_tuple = isinstance(names[k].default, tuple) or "tuple" in str(names[k].type)
-        kwargs[k] = tuple(v) if isinstance(v, list) and as_tuple else v
-    return cls(**kwargs)
-
-
 class Estimator:
     """Base class: holds ``config`` (a dataclass) and the fitted state."""
 
@@ -102,8 +93,6 @@ class Estimator:
     config_class: ClassVar[type] = object
 
     def __init__(self, config: Any = None, **overrides: Any) -> None:
-        from .validation import check_config, naming_model
-
         with naming_model(self.name):  # a config validates itself on construction
             if config is None:
                 config = self.config_class()

@@ -131,7 +131,7 @@ def resolve_model(spec: str) -> ModelSource:
 
     Raises ``ModelResolutionError`` (one line) naming ``spec`` and what is wrong.
     """
-    from .registry import MODELS
+    from .builtin import MODELS
 
     if spec in MODELS:
         return ModelSource(name=spec, cls=MODELS[spec], origin="builtin",
@@ -149,7 +149,7 @@ def resolve_model(spec: str) -> ModelSource:
 
 def available_models() -> list[tuple[str, ModelSource | ModelResolutionError]]:
     """Built-ins, then entry-point models (each resolved, or the error that stops it)."""
-    from .registry import MODELS
+    from .builtin import MODELS
 
     out: list[tuple[str, ModelSource | ModelResolutionError]] = [
         (n, resolve_model(n)) for n in sorted(MODELS)]

@@ -124,27 +124,12 @@ def check_config(config: Any, model_name: str) -> Any:
     return config
 
 
-def recorded_config_problems(model_name: str, config: dict, builtin: bool) -> list[str]:
-    """Problems of a config as a results file records it (a dict, ``seed`` maybe dropped).
-
-    A built-in model's config is rebuilt from the dict and checked in full; any other model's
-    dict gets the generic rules only (its class is not imported).
-    """
-    from .base import config_from_dict
-    from .registry import MODELS
-
-    if builtin and model_name in MODELS:
-        try:
-            conf = config_from_dict(MODELS[model_name].config_class, config)
-        except ModelConfigError as e:  # the config validates itself on construction
-            return list(e.problems)
-        except (TypeError, ValueError) as e:
-            return [f"config does not fit {model_name}'s config class ({e})"]
-        return config_problems(conf)
-    out = []
-    for k, v in config.items():
-        if isinstance(v, float) and not math.isfinite(v):
-            out.append(f"{k} must be finite, got {v!r}")
-        elif k in POSITIVE_INT_FIELDS and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
-            out.append(f"{k} must be an integer >= 1, got {v!r}")
-    return out
+def config_from_dict(cls: type, d: dict) -> Any:
+    names = {f.name: f for f in dataclasses.fields(cls)}
+    kwargs = {}
+    for k, v in d.items():
+        if k not in names:
+            continue  # tolerate fields removed since the file was written
+        as_tuple = isinstance(names[k].default, tuple) or "tuple" in str(names[k].type)
+        kwargs[k] = tuple(v) if isinstance(v, list) and as_tuple else v
+    return cls(**kwargs)

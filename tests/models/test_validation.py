@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from behaviorbench.models import MODELS, ModelConfigError, config_problems, get_model
-from behaviorbench.models.validation import recorded_config_problems
+from behaviorbench.models.registry import recorded_config_problems
 
 
 def test_every_builtin_default_config_is_valid():
