@@ -15,7 +15,9 @@ request, spawned processes. With ``stop_failed`` robots stop being stepped once 
 Determinism: trajectory ``i`` depends only on (run spec, ``i``): its spawn, added mass and
 seed come from ``numpy.random.SeedSequence(run.seed, spawn_key=(i,))``, the terrain from
 ``run.terrain_seed``, and every simulation of a batch evolves independently; so results are
-bit-identical whatever the batching or the number of worker processes.
+bit-identical whatever the batching or the number of worker processes. A TorchScript policy
+(``controller_name`` a ``.pt`` file) keeps that only for the same batches: torch's
+matrix products on fewer than about 5 rows take other kernels (docs/environment.md).
 """
 
 from __future__ import annotations
