@@ -4,6 +4,7 @@ Usage::
 
     .venv/bin/python benchmarks/bams_train.py                  # CPU, 2 threads, L = 400 and 1800
     .venv/bin/python benchmarks/bams_train.py --lengths 400 --steps 5
+    .venv/bin/python benchmarks/bams_train.py --threads 1 --clock cpu --bf16   # busy machine
     .venv/bin/python benchmarks/bams_train.py --device cuda    # GPU: default = bf16 + compile
 
 Measures, in one run on the same synthetic data (24 features: 12 regime-switching sinusoidal
@@ -13,10 +14,12 @@ Measures, in one run on the same synthetic data (24 features: 12 regime-switchin
    in turn (eager, default, eager, ...) so a busy machine slows both alike; medians reported:
    - "eager fp32": ``fast_step=False, amp="off", compile=False``: the reference's computation;
    - "default": ``BAMSConfig()`` as ``run-benchmark`` trains it (CPU: ``fast_step`` in fp32;
-     CUDA: plus bf16 autocast and, with ``--device cuda``, ``compile=True``).
+     CUDA: plus bf16 autocast and, with ``--device cuda``, ``compile=True``);
+   - with ``--bf16`` (CPU), also ``amp="bf16"``: faster, but not the same numbers (an option,
+     off by default).
 2. Loss agreement: both paths train ``--agree-steps`` steps (default 20) from the same seed on
    the same batches (dropout draws included); the largest relative difference of the per-step
-   loss is printed (the fp32 criterion is 1e-5).
+   loss is printed (the criterion for the fp32 default path is 1e-5; bf16 is shown for scale).
 3. HoA targets for the whole dataset: the reference's per-item loop (run in ``__getitem__``,
    again every epoch) vs our vectorised precomputation (run once).
 """
@@ -45,11 +48,14 @@ def synthetic(n: int, t_len: int, seed: int = 0, fps: float = 50.0) -> np.ndarra
     return np.concatenate([pos, vel], -1).astype(np.float32)
 
 
-def path_settings(device: str) -> dict[str, dict]:
-    """Config overrides of the two timed paths on ``device``."""
+def path_settings(device: str, bf16: bool = False) -> dict[str, dict]:
+    """Config overrides of the timed paths on ``device`` (``bf16``: add the CPU bf16 option)."""
     eager = {"fast_step": False, "amp": "off", "compile": False}
     default = {"compile": True} if device.startswith("cuda") else {}
-    return {"eager fp32": eager, "default": default}
+    out = {"eager fp32": eager, "default": default}
+    if bf16 and not device.startswith("cuda"):
+        out["bf16"] = {"amp": "bf16"}  # changes the numbers: an option, off by default
+    return out
 
 
 def make_trainer(x: np.ndarray, batch: int, device: str, seed: int, **overrides):
@@ -64,28 +70,31 @@ def _sync(trainer) -> None:
         torch.cuda.synchronize()
 
 
-def throughput(x: np.ndarray, batch: int, device: str, steps: int) -> dict[str, float]:
+def throughput(x: np.ndarray, batch: int, device: str, steps: int, paths: dict[str, dict],
+               clock=time.perf_counter) -> dict[str, float]:
     """Median frames/s per path over ``steps`` steps timed in turn (after 2 warm-up steps)."""
-    trainers = {k: make_trainer(x, batch, device, 0, **v) for k, v in path_settings(device).items()}
+    trainers = {k: make_trainer(x, batch, device, 0, **v) for k, v in paths.items()}
     idx = torch.arange(batch)
     times: dict[str, list[float]] = {k: [] for k in trainers}
     for step in range(steps + 2):
         for name, tr in trainers.items():
             torch.manual_seed(1000 + step)  # same dropout draws for both paths
             _sync(tr)
-            t0 = time.perf_counter()
+            t0 = clock()
             tr.train_step(idx)
             _sync(tr)
             if step >= 2:
-                times[name].append(time.perf_counter() - t0)
+                times[name].append(clock() - t0)
     frames = batch * x.shape[1]
     return {k: frames / statistics.median(v) for k, v in times.items()}
 
 
-def loss_agreement(x: np.ndarray, batch: int, device: str, steps: int) -> tuple[float, list]:
-    """Largest relative per-step loss difference (default vs eager) over ``steps`` steps."""
+def loss_agreement(x: np.ndarray, batch: int, device: str, steps: int, paths: dict[str, dict]
+                   ) -> dict[str, tuple[float, list]]:
+    """Per non-eager path: (largest relative per-step loss difference from the eager path over
+    ``steps`` steps, [(step, eager, path, rel) for the first and last step])."""
     losses = {}
-    for name, over in path_settings(device).items():
+    for name, over in paths.items():
         tr = make_trainer(x, batch, device, 0, **over)  # seeds the global RNG (dropout) too
         out, epoch = [], 0
         while len(out) < steps:
@@ -94,9 +103,13 @@ def loss_agreement(x: np.ndarray, batch: int, device: str, steps: int) -> tuple[
                     out.append(tr.train_step(idx)["loss"])
             epoch += 1
         losses[name] = np.array(out, dtype=np.float64)
-    eager, default = losses["eager fp32"], losses["default"]
-    rel = np.abs(default - eager) / np.abs(eager)
-    return float(rel.max()), [(i + 1, eager[i], default[i], rel[i]) for i in (0, steps - 1)]
+    eager = losses.pop("eager fp32")
+    result = {}
+    for name, other in losses.items():
+        rel = np.abs(other - eager) / np.abs(eager)
+        result[name] = (float(rel.max()), [(i + 1, eager[i], other[i], rel[i])
+                                           for i in (0, steps - 1)])
+    return result
 
 
 def target_timing(n: int, t_len: int) -> tuple[float, float]:
@@ -123,27 +136,34 @@ def main() -> None:
     ap.add_argument("--agree-length", type=int, default=400, help="L of the loss comparison")
     ap.add_argument("--device", default="cpu", help="cpu | cuda")
     ap.add_argument("--threads", type=int, default=2, help="torch CPU threads")
+    ap.add_argument("--clock", choices=["wall", "cpu"], default="wall",
+                    help="wall: perf_counter; cpu: process CPU time (steadier on a busy machine "
+                         "with --threads 1; with more threads it counts idle-waiting threads)")
+    ap.add_argument("--bf16", action="store_true", help="also time amp='bf16' (CPU autocast)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     b = args.batch_size
 
     print(f"BAMS training benchmark: device {args.device}, {torch.get_num_threads()} threads, "
           f"batch {b}, torch {torch.__version__}")
-    for name, over in path_settings(args.device).items():
+    paths = path_settings(args.device, args.bf16)
+    for name, over in paths.items():
         print(f"  {name:<10} = BAMSConfig({', '.join(f'{k}={v!r}' for k, v in over.items())})")
-    print(f"\n  {'L':>5}  {'eager fp32 frames/s':>20}  {'default frames/s':>17}  {'ratio':>6}")
+    clock = time.process_time if args.clock == "cpu" else time.perf_counter
+    print(f"\nframes/s ({args.clock} clock, median of {args.steps} steps per path, in turn)")
+    print("  " + f"{'L':>5}" + "".join(f"  {k:>12}" for k in paths) + "  default/eager")
     for length in args.lengths:
-        fps = throughput(synthetic(b, length), b, args.device, args.steps)
-        eager, default = fps["eager fp32"], fps["default"]
-        print(f"  {length:>5}  {eager:>20,.0f}  {default:>17,.0f}  {default / eager:>5.2f}x",
-              flush=True)
+        fps = throughput(synthetic(b, length), b, args.device, args.steps, paths, clock)
+        cells = "".join(f"  {v:>12,.0f}" for v in fps.values())
+        print(f"  {length:>5}{cells}  {fps['default'] / fps['eager fp32']:>12.2f}x", flush=True)
 
     x = synthetic(2 * b, args.agree_length, seed=1)
-    worst, rows = loss_agreement(x, b, args.device, args.agree_steps)
-    print(f"\nloss agreement, {args.agree_steps} steps from seed 0 (N={2 * b}, "
-          f"L={args.agree_length}): max relative difference {worst:.2e}")
-    for step, eager, default, rel in rows:
-        print(f"  step {step:>3}: eager {eager:.8f}  default {default:.8f}  rel {rel:.2e}")
+    agreement = loss_agreement(x, b, args.device, args.agree_steps, paths)
+    for name, (worst, rows) in agreement.items():
+        print(f"\nloss agreement, {name} vs eager fp32, {args.agree_steps} steps from seed 0 "
+              f"(N={2 * b}, L={args.agree_length}): max relative difference {worst:.2e}")
+        for step, eager, other, rel in rows:
+            print(f"  step {step:>3}: eager {eager:.8f}  {name} {other:.8f}  rel {rel:.2e}")
 
     t_naive, t_vec = target_timing(48, 1000)
     print(f"\nHoA targets, 48 x 1000 frames: reference per-item loop {t_naive:.3f} s (every "
