@@ -42,7 +42,7 @@ from functools import lru_cache
 import numpy as np
 
 from .controller import quat_to_mat
-from .controller_protocol import ControlContext, ControllerError, identity_record
+from .controller_interface import ControlContext, ControllerError, identity_record
 from .robots import RobotSpec
 
 N_ACTIONS = 12
