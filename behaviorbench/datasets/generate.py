@@ -84,7 +84,9 @@ def run_shard(path: str, backend: str, plans: list[RunPlan], task: ShardTask,
     """Simulate one shard and write its rows into the staging arrays (runs in a worker)."""
     simulate = resolve_backend(backend)
     t0 = time.perf_counter()
-    parts = [store.batch_to_arrays(simulate(plans[r], list(ix))) for r, ix in task.pieces]
+    batches = [simulate(plans[r], list(ix)) for r, ix in task.pieces]
+    missing = sorted({k for b in batches for k in store.missing_physics(b)})
+    parts = [store.batch_to_arrays(b) for b in batches]
     arrays = {k: np.concatenate([p[k] for p in parts]) for k in schema.ARRAYS}
     for name, a in arrays.items():
         want = schema.ARRAYS[name].shape(task.n, n_frames)
@@ -96,7 +98,8 @@ def run_shard(path: str, backend: str, plans: list[RunPlan], task: ShardTask,
     codes, counts = np.unique(arrays["failure_reason"][~arrays["success"]], return_counts=True)
     reasons = {schema.FAILURE_REASONS[c]: int(k) for c, k in zip(codes, counts, strict=True)}
     return {"shard_id": task.shard_id, "n": task.n, "n_success": n_ok,
-            "failure_reasons": reasons, "wall_s": time.perf_counter() - t0}
+            "failure_reasons": reasons, "missing_fields": missing,
+            "wall_s": time.perf_counter() - t0}
 
 
 # ----------------------------------------------------------------------------- checks

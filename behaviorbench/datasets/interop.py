@@ -118,6 +118,10 @@ def from_original_dict(data: dict) -> tuple[dict[str, np.ndarray], list[str]]:
         else:
             arrays[k] = np.full(n, fill, schema.ARRAYS[k].dtype)
             lacking.append(k)
+    for k in schema.PHYSICS:  # the original recorded no contacts, torques or orientation
+        spec = schema.ARRAYS[k]
+        arrays[k] = np.full(spec.shape(n, t), schema.PHYSICS_FILL[k], spec.dtype)
+        lacking.append(k)
     arrays["success"] = np.ones(n, bool)
     arrays["failure_reason"] = np.zeros(n, np.int8)  # the original kept no failures
     arrays["progress"] = progress_ratio(arrays["base_pos"][..., 0], arrays["command_vel"],

@@ -29,12 +29,17 @@ class TerrainDataset:
     frame_labels: terrain_type / terrain_type_2 int8, terrain_slope / terrain_difficulty float32,
     terrain_rough bool, each (N, T).
     kinematics: base_pos (m), base_lin_vel (m/s), base_ang_vel (rad/s), each (N, T, 3) float32.
+    physics: foot_contact (N, T, 4) bool (LF, RF, LH, RH), joint_torque (N, T, 12) float32 N m,
+    base_quat (N, T, 4) float32 (w, x, y, z); only those the store holds (schema 1.2 on) and
+    recorded (not in the root attribute ``missing_fields``). :meth:`gait_labels` derives the
+    stance, stride phase and stride frequency labels from ``foot_contact``.
     """
 
     features: np.ndarray
     sequence_labels: dict[str, np.ndarray]
     frame_labels: dict[str, np.ndarray]
     kinematics: dict[str, np.ndarray] = field(default_factory=dict)
+    physics: dict[str, np.ndarray] = field(default_factory=dict)
     seed: np.ndarray | None = None  # (N,) uint64 per-trajectory seeds
     success: np.ndarray | None = None  # (N,) bool
     # (N,) int8 index into schema.FAILURE_REASONS, and (N,) float32 forward distance /
@@ -52,6 +57,16 @@ class TerrainDataset:
     @property
     def n_frames(self) -> int:
         return int(self.features.shape[1])
+
+    def gait_labels(self) -> dict[str, np.ndarray] | None:
+        """Stance (N, T, 4) bool, stride phase (N, T, 4) float32 in [0, 1) or NaN and stride
+        frequency (N, T) float32 Hz or NaN, from ``foot_contact``
+        (:func:`behaviorbench.simulation.gait_labels.gait_labels`); None without contacts."""
+        if "foot_contact" not in self.physics:
+            return None
+        from behaviorbench.simulation.gait_labels import gait_labels
+
+        return gait_labels(self.physics["foot_contact"], schema.FRAME_RATE_HZ)
 
     # ------------------------------------------------------------------ splits
 
@@ -83,6 +98,7 @@ class TerrainDataset:
             sequence_labels={k: v[idx] for k, v in self.sequence_labels.items()},
             frame_labels={k: v[idx] for k, v in self.frame_labels.items()},
             kinematics={k: v[idx] for k, v in self.kinematics.items()},
+            physics={k: v[idx] for k, v in self.physics.items()},
             seed=None if self.seed is None else self.seed[idx],
             success=None if self.success is None else self.success[idx],
             failure_reason=None if self.failure_reason is None else self.failure_reason[idx],
@@ -166,6 +182,8 @@ def _from_arrays(arrays: Mapping[str, np.ndarray], attrs: dict) -> TerrainDatase
         sequence_labels={k: np.asarray(arrays[k]) for k in schema.SEQUENCE_LABELS},
         frame_labels={k: np.asarray(arrays[k]) for k in schema.FRAME_LABELS},
         kinematics={k: np.asarray(arrays[k]) for k in schema.KINEMATICS},
+        physics={k: np.asarray(arrays[k]) for k in schema.PHYSICS
+                 if k in arrays and k not in attrs.get("missing_fields", ())},
         seed=np.asarray(arrays["seed"]), success=np.asarray(arrays["success"]),
         failure_reason=_optional(arrays, "failure_reason"),
         progress=_optional(arrays, "progress"),

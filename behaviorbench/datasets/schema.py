@@ -13,7 +13,7 @@ import numpy as np
 
 from behaviorbench.simulation.progress import FAILURE_REASONS
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 """Bumped on any change of array names, shapes, dtypes or attribute meaning (minor: arrays
 added, which readers of the same major version treat as optional in older stores)."""
 
@@ -99,6 +99,15 @@ _SPECS: tuple[ArraySpec, ...] = (
     ArraySpec("progress", "sequence", (), "float32", "1",
               "forward distance / commanded distance (command_vel x (T - 1) / 50 Hz)",
               (-100.0, 100.0), since="1.1"),
+    ArraySpec("foot_contact", "frame", (4,), "bool", "1",
+              "foot touches the ground or anything else (MuJoCo contacts of each foot geom), "
+              "LF, RF, LH, RH", since="1.2"),
+    ArraySpec("joint_torque", "frame", (12,), "float32", "N m",
+              "actuator torque applied to each joint at the frame's last physics step, "
+              "joint order as features", (-1000.0, 1000.0), since="1.2"),
+    ArraySpec("base_quat", "frame", (4,), "float32", "1",
+              "base orientation, unit quaternion w, x, y, z (world frame)", (-1.001, 1.001),
+              since="1.2"),
 )
 ARRAYS: dict[str, ArraySpec] = {s.name: s for s in _SPECS}
 
@@ -107,10 +116,15 @@ FRAME_LABELS: tuple[str, ...] = (
 )
 SEQUENCE_LABELS: tuple[str, ...] = ("robot_type", "command_vel", "body_mass", "added_mass")
 KINEMATICS: tuple[str, ...] = ("base_pos", "base_lin_vel", "base_ang_vel")
+# per-frame physics recordings (labels and kinematics, not model inputs); a backend that does
+# not record one fills it with PHYSICS_FILL and lists it in the root attribute missing_fields
+PHYSICS: tuple[str, ...] = ("foot_contact", "joint_torque", "base_quat")
+PHYSICS_FILL: dict[str, object] = {"foot_contact": False, "joint_torque": np.nan,
+                                   "base_quat": np.nan}
 
 # Fields of a simulation ``TrajectoryBatch`` the store consumes (besides dof_pos / dof_vel).
 BATCH_FIELDS: tuple[str, ...] = KINEMATICS + FRAME_LABELS + SEQUENCE_LABELS + (
-    "seed", "success", "failure_reason", "progress")
+    "seed", "success", "failure_reason", "progress") + PHYSICS
 # per-trajectory outcome arrays (not labels a model is scored on)
 OUTCOMES: tuple[str, ...] = ("success", "failure_reason", "progress")
 

@@ -258,7 +258,19 @@ def batch_to_arrays(batch) -> dict[str, np.ndarray]:
         out["success"] = out["failure_reason"] == prog.NONE
     if "progress" not in out:
         out["progress"] = prog.progress_ratio(x, out["command_vel"], dt)
+    n, t = out["features"].shape[:2]
+    for name in missing_physics(batch):
+        spec = schema.ARRAYS[name]
+        out[name] = np.full(spec.shape(n, t), schema.PHYSICS_FILL[name], spec.dtype)
     return out
+
+
+def missing_physics(batch) -> tuple[str, ...]:
+    """The per-frame physics arrays (:data:`schema.PHYSICS`) that ``batch`` lacks (None or
+    absent): a backend that does not record them; they are stored filled with
+    ``schema.PHYSICS_FILL`` and named in the root attribute ``missing_fields``."""
+    get = batch.get if isinstance(batch, Mapping) else (lambda k: getattr(batch, k, None))
+    return tuple(k for k in schema.PHYSICS if get(k) is None)
 
 
 def failure_reason_counts(robot_type: np.ndarray, reason: np.ndarray) -> dict:
@@ -359,6 +371,9 @@ def finalize(path: Path, config: Mapping, *, keep_failures: bool = False,
                    "shard_n": layout.shard_n, "compressor": layout.compressor,
                    "clevel": layout.clevel},
     })
+    lacking = sorted({k for st in per_shard.values() for k in st.get("missing_fields", [])})
+    if lacking:  # physics arrays some backend did not record (filled, see batch_to_arrays)
+        attrs["missing_fields"] = lacking
     attrs.update(dict(extra_attrs or {}))
     _write_root_attrs(path, attrs)
     shutil.rmtree(staging_path(path), ignore_errors=True)

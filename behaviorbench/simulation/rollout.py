@@ -38,7 +38,7 @@ from .controller_protocol import BUILTIN_DEFAULT, ControlContext, load_controlle
 from .progress import FELL, LEFT_TERRAIN, NONE, UNSTABLE, failure_reasons, progress_ratio
 from .recording import FRAME_DT, FrameRecorder, TrajectoryBatch
 from .robots import ROBOT_NAMES, ROBOTS, RobotSpec
-from .scene import SIM_DT, build_scene, foot_geom_ids
+from .scene import SIM_DT, build_scene, foot_contact_adr, foot_geom_ids
 from .terrain import Terrain, TerrainConfig, generate_terrain
 
 DECIMATION = int(round(FRAME_DT / SIM_DT))  # physics steps per control tick / frame (4)
@@ -138,7 +138,7 @@ def build_run_model(robot: str, terrain: Terrain, ctrl_cfg: ControllerConfig,
     """The scene of a run: position servos with the controller's gains; foot contacts with
     ``foot_condim`` (3: sliding friction only, ~1.5x faster than the reference 6) and
     :data:`RUN_FOOT_SOLIMP` / :data:`RUN_FOOT_TIMECONST`; the ``implicitfast`` integrator."""
-    model = build_scene(robot, terrain, actuator="position")
+    model = build_scene(robot, terrain, actuator="position", contact_sensors=True)
     configure_servos(model, ctrl_cfg.for_robot(robot))
     feet = foot_geom_ids(model)
     model.geom_condim[feet] = foot_condim
@@ -233,6 +233,8 @@ def _simulate_chunk(run: RunSpec, indices: Sequence[int], terrain: Terrain | Non
 
     batch = _new_batch(model, spawn, nthread)
     qpos, qvel, ctrl = batch.bind("qpos"), batch.bind("qvel"), batch.bind("ctrl")
+    sensordata, torque = batch.bind("sensordata"), batch.bind("actuator_force")
+    contact_adr = foot_contact_adr(model)
     gainprm, biasprm = batch.expand("actuator_gainprm"), batch.expand("actuator_biasprm")
 
     command = np.full(n, run.command_vel)
@@ -247,7 +249,8 @@ def _simulate_chunk(run: RunSpec, indices: Sequence[int], terrain: Terrain | Non
     for k in range(n_frames):
         qp, qv = qpos.copy(), qvel.copy()
         rot = quat_to_mat(qp[:, 3:7])
-        rec.record(k, qp, qv, np.einsum("nij,nj->ni", rot, qv[:, 3:6]))
+        rec.record(k, qp, qv, np.einsum("nij,nj->ni", rot, qv[:, 3:6]),
+                   foot_contact=sensordata[:, contact_adr] > 0, joint_torque=torque)
         code = failure_codes(run, terrain, qp, rot, prev_xy)
         reason[ok] = code[ok]
         ok &= code == NONE
@@ -295,7 +298,9 @@ def assemble_batch(run: RunSpec, terrain: Terrain, spawn: Spawn, frames: FrameRe
         command_vel=command,
         body_mass=ROBOTS[run.robot].base_mass + spawn.added_mass,
         added_mass=spawn.added_mass, success=reason == NONE, seed=spawn.seed,
-        failure_reason=reason, progress=progress_ratio(x, command, FRAME_DT))
+        failure_reason=reason, progress=progress_ratio(x, command, FRAME_DT),
+        foot_contact=frames.foot_contact, joint_torque=frames.joint_torque,
+        base_quat=frames.base_quat)
 
 
 # ----------------------------------------------------------------------------- parallel

@@ -130,11 +130,15 @@ def add_foot_contact_sensors(spec: mujoco.MjSpec) -> None:
         sensor.dim = 1
 
 
+def foot_contact_adr(model: mujoco.MjModel) -> np.ndarray:
+    """(4,) int: where the readings of the :data:`FOOT_CONTACT_SENSORS` sit in ``sensordata``."""
+    return np.array([model.sensor_adr[model.sensor(name).id] for name in FOOT_CONTACT_SENSORS])
+
+
 def foot_contacts(model: mujoco.MjModel, sensordata: np.ndarray) -> np.ndarray:
     """(..., nsensordata) sensor readings of a model with :func:`add_foot_contact_sensors`
     -> (..., 4) bool, True where the foot touches anything (LF, RF, LH, RH)."""
-    adr = np.array([model.sensor_adr[model.sensor(name).id] for name in FOOT_CONTACT_SENSORS])
-    return np.asarray(sensordata)[..., adr] > 0
+    return np.asarray(sensordata)[..., foot_contact_adr(model)] > 0
 
 
 def build_flat_scene(robot_name: str, *, actuator: str = "torque",

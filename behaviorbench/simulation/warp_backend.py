@@ -52,6 +52,7 @@ from .rollout import (
     draw_spawns,
     run_terrain,
 )
+from .scene import foot_contact_adr
 from .terrain import Terrain
 
 ProgressFn = Callable[[int], None]
@@ -142,6 +143,8 @@ class WarpBatch:
         self.qpos = wp.to_torch(self.d.qpos)
         self.qvel = wp.to_torch(self.d.qvel)
         self.ctrl = wp.to_torch(self.d.ctrl)
+        self.sensordata = wp.to_torch(self.d.sensordata)      # (n, nsensordata)
+        self.actuator_force = wp.to_torch(self.d.actuator_force)  # (n, 12) N m
         self.gainprm = wp.to_torch(self.m.actuator_gainprm)
         self.biasprm = wp.to_torch(self.m.actuator_biasprm)
         self.torch_device = self.qpos.device
@@ -187,11 +190,15 @@ class DeviceRecorder:
         f32 = dict(dtype=torch.float32, device=device)
         self.buf = {k: torch.zeros((n, self.block, d), **f32)
                     for k, d in (("dof_pos", 12), ("dof_vel", 12), ("base_pos", 3),
-                                 ("base_lin_vel", 3), ("base_ang_vel", 3))}
+                                 ("base_lin_vel", 3), ("base_ang_vel", 3), ("base_quat", 4))}
+        self.f32 = f32
 
     def record(self, k: int, qpos: torch.Tensor, qvel: torch.Tensor,
-               ang_vel_world: torch.Tensor) -> None:
-        """Frame ``k`` from ``qpos`` (n, 19), ``qvel`` (n, 18), world angular velocity (n, 3)."""
+               ang_vel_world: torch.Tensor, foot_contact: torch.Tensor | None = None,
+               joint_torque: torch.Tensor | None = None) -> None:
+        """Frame ``k`` from ``qpos`` (n, 19), ``qvel`` (n, 18), world angular velocity (n, 3)
+        and, where the backend has them, ``foot_contact`` (n, 4) (non-zero: contact) and
+        ``joint_torque`` (n, 12) N m."""
         if k - self.start >= self.block:
             self.flush(k)
         j = k - self.start
@@ -201,13 +208,27 @@ class DeviceRecorder:
         b["base_pos"][:, j] = qpos[:, 0:3]
         b["base_lin_vel"][:, j] = qvel[:, 0:3]
         b["base_ang_vel"][:, j] = ang_vel_world
+        b["base_quat"][:, j] = qpos[:, 3:7]
+        for name, value, width in (("foot_contact", foot_contact, 4),
+                                   ("joint_torque", joint_torque, 12)):
+            if value is not None:
+                if name not in b:
+                    b[name] = torch.zeros((self.host.n, self.block, width), **self.f32)
+                b[name][:, j] = value
 
     def flush(self, end: int) -> None:
         """Copy frames [start, end) to the host; the next block starts at ``end``."""
         m = end - self.start
         if m > 0:
+            host = self.host
+            if "foot_contact" in self.buf and host.foot_contact is None:
+                host.foot_contact = np.zeros((host.n, host.n_frames, 4), bool)
+            if "joint_torque" in self.buf and host.joint_torque is None:
+                host.joint_torque = np.zeros((host.n, host.n_frames, 12), np.float32)
             for k, v in self.buf.items():
-                getattr(self.host, k)[:, self.start:end] = v[:, :m].cpu().numpy()
+                block = v[:, :m].cpu().numpy()
+                getattr(host, k)[:, self.start:end] = block > 0 if k == "foot_contact" \
+                    else block
         self.start = end
 
 
@@ -232,8 +253,7 @@ def hold_after(rec: FrameRecorder, fail_frame: np.ndarray) -> None:
     (what :func:`rollout.simulate` records with ``stop_failed``), in place."""
     for i in np.flatnonzero(fail_frame >= 0):
         k = int(fail_frame[i])
-        for name in ("dof_pos", "dof_vel", "base_pos", "base_lin_vel", "base_ang_vel"):
-            buf = getattr(rec, name)
+        for buf in rec.buffers():
             buf[i, k + 1:] = buf[i, k]
 
 
@@ -267,6 +287,7 @@ def simulate(run: RunSpec, indices: Sequence[int] | None = None, *,
     n, n_frames = len(idx), run.n_frames
     sim = WarpBatch(model, spawn, device=opts.device, nconmax=opts.nconmax, njmax=opts.njmax,
                     cuda_graph=opts.cuda_graph)
+    contact_adr = torch.as_tensor(foot_contact_adr(model), device=sim.torch_device)
     dev = sim.torch_device
     shared_mask, world_mask = overflow_masks(mjw)
 
@@ -296,7 +317,9 @@ def simulate(run: RunSpec, indices: Sequence[int] | None = None, *,
             _park(sim, finite, park)
             qp, qv = sim.qpos.to(dtype, copy=True), sim.qvel.to(dtype, copy=True)
             rot = quat_to_mat(qp[:, 3:7])
-            rec.record(k, qp, qv, torch.einsum("nij,nj->ni", rot, qv[:, 3:6]))
+            rec.record(k, qp, qv, torch.einsum("nij,nj->ni", rot, qv[:, 3:6]),
+                       foot_contact=sim.sensordata[:, contact_adr],
+                       joint_torque=sim.actuator_force)
             bad = failed_torch(run, terrain, height, qp, rot, prev_xy) | (first_nan >= 0)
             fail_frame = torch.where(ok & bad, k, fail_frame)
             ok &= ~bad

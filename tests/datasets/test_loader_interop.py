@@ -96,9 +96,10 @@ def test_import_of_original_keys_only(path, tmp_path):
     data["reward"] = np.zeros(data["terrain_type"].shape, np.float32)  # the original has it
     np.save(tmp_path / "orig.npy", data, allow_pickle=True)
     attrs = import_npy(tmp_path / "orig.npy", tmp_path / "imp")
-    assert attrs["missing_fields"] == ["added_mass", "seed"]
+    assert attrs["missing_fields"] == ["added_mass", "seed", *schema.PHYSICS]
     e = load_terrain_dataset(tmp_path / "imp")
     assert np.isnan(e.sequence_labels["added_mass"]).all()
+    assert e.physics == {} and e.gait_labels() is None  # the original has no contacts
     assert validate_store(tmp_path / "imp") == []  # NaN allowed only in missing fields
     with pytest.raises(FileExistsError):
         import_npy(tmp_path / "orig.npy", tmp_path / "imp")

@@ -70,7 +70,10 @@ def path_store_arrays(cfg: GenerationConfig) -> dict[str, np.ndarray]:
             command_vel=np.full(n, plan.command_vel, np.float32),
             body_mass=np.full(n, 30.0, np.float32), added_mass=np.zeros(n, np.float32),
             seed=np.arange(n, dtype=np.uint64), success=np.ones(n, bool),
-            failure_reason=np.zeros(n, np.int8), progress=np.ones(n, np.float32)))
+            failure_reason=np.zeros(n, np.int8), progress=np.ones(n, np.float32),
+            foot_contact=np.ones((n, t, 4), bool),
+            joint_torque=np.zeros((n, t, 12), np.float32),
+            base_quat=np.tile(np.float32([1, 0, 0, 0]), (n, t, 1))))
     return {k: np.concatenate([r[k] for r in rows]) for k in schema.ARRAYS}
 
 

@@ -22,6 +22,7 @@ from behaviorbench.simulation.policy import PolicyController
 from behaviorbench.simulation.progress import NONE
 from behaviorbench.simulation.recording import FrameRecorder
 from behaviorbench.simulation.robots import ROBOTS
+from behaviorbench.simulation.scene import foot_contacts
 from behaviorbench.simulation.terrain import TerrainConfig
 
 RUN = rollout.RunSpec(robot="anymal_b", command_vel=0.8, n_robots=3, episode_s=2.0,
@@ -36,6 +37,7 @@ def direct_loop(run: rollout.RunSpec, indices: list[int]):
     spawn = rollout.draw_spawns(run, terrain, indices)
     batch = rollout._new_batch(model, spawn)
     qpos, qvel, ctrl = batch.bind("qpos"), batch.bind("qvel"), batch.bind("ctrl")
+    sensordata, torque = batch.bind("sensordata"), batch.bind("actuator_force")
     gainprm, biasprm = batch.expand("actuator_gainprm"), batch.expand("actuator_biasprm")
     n = len(indices)
     ctl = TrotController(ROBOTS[run.robot], np.full(n, run.command_vel),
@@ -48,7 +50,8 @@ def direct_loop(run: rollout.RunSpec, indices: list[int]):
     for k in range(run.n_frames):
         qp, qv = qpos.copy(), qvel.copy()
         rot = quat_to_mat(qp[:, 3:7])
-        rec.record(k, qp, qv, np.einsum("nij,nj->ni", rot, qv[:, 3:6]))
+        rec.record(k, qp, qv, np.einsum("nij,nj->ni", rot, qv[:, 3:6]),
+                   foot_contact=foot_contacts(model, sensordata), joint_torque=torque)
         code = rollout.failure_codes(run, terrain, qp, rot, prev_xy)
         reason[ok] = code[ok]
         ok &= code == NONE
