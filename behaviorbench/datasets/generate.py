@@ -13,7 +13,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +22,15 @@ from behaviorbench.datasets import schema, store
 from behaviorbench.datasets.backends import RunPlan, resolve_backend
 from behaviorbench.datasets.config import ConfigError, GenerationConfig
 from behaviorbench.datasets.executors import make_executor
+from behaviorbench.datasets.provenance import (
+    check_simulator,
+    controller_identity,
+    controller_record,
+    controller_spec,
+    jsonable,
+    same_controller,
+    simulator_record,
+)
 
 
 @dataclass(frozen=True)
@@ -41,15 +50,6 @@ def run_seed(seed: int, run_index: int) -> int:
     """Run seed from the dataset seed (uint63, independent streams per run)."""
     state = np.random.SeedSequence([int(seed), int(run_index)]).generate_state(2, np.uint32)
     return int((int(state[0]) << 31) ^ int(state[1])) & ((1 << 63) - 1)
-
-
-def controller_spec(cfg: GenerationConfig) -> str:
-    """``cfg.controller`` as the workers load it: a policy file as an absolute path (workers
-    may run elsewhere), other names as given."""
-    from behaviorbench.simulation.controller_protocol import is_file_spec
-
-    spec = cfg.controller
-    return os.path.abspath(spec) if is_file_spec(spec) else spec
 
 
 def plan_runs(cfg: GenerationConfig) -> list[RunPlan]:
@@ -103,92 +103,6 @@ def run_shard(path: str, backend: str, plans: list[RunPlan], task: ShardTask,
 
 
 # ----------------------------------------------------------------------------- checks
-
-
-def controller_record(cfg: GenerationConfig | None = None) -> dict:
-    """The locomotion controller's parameters, as stored in a store's ``controller`` root
-    attribute: for the built-in ``trot`` controller (``cfg`` None or naming it) the
-    ``ControllerConfig`` defaults, which every backend walks the robots with (the generator
-    version does not change when the controller is retuned, this record does); for another
-    controller its ``config()`` (:func:`controller_identity`)."""
-    if cfg is None or cfg.controller == "trot":
-        from behaviorbench.simulation.controller import ControllerConfig
-
-        return _jsonable(asdict(ControllerConfig()))
-    return controller_identity(cfg)["config"]
-
-
-def controller_identity(cfg: GenerationConfig) -> dict:
-    """The identity of the controller that walks ``cfg``'s robots (stored in a store's
-    ``controller_identity`` root attribute): ``name``, ``source`` (``builtin``, the policy
-    file's absolute path, ``module:Class``), ``config`` and ``sha256`` of the policy file (None
-    for controllers without one). Loads (and so checks) the controller: raises
-    ``ConfigError`` (one line) for an unknown name, a class that does not implement the
-    protocol, or a policy file that is not a model or has the wrong input or output size."""
-    from behaviorbench.simulation.controller_protocol import (
-        ControllerError,
-    )
-    from behaviorbench.simulation.controller_protocol import (
-        controller_identity as identity,
-    )
-
-    try:
-        return _jsonable(identity(controller_spec(cfg)))
-    except ControllerError as e:
-        raise ConfigError(str(e)) from e
-
-
-def _same_controller(recorded: dict | None, current: dict) -> bool:
-    """Whether two controller identities name the same controller: same name and policy
-    file sha256 (a file's path may differ; parameters are compared through the ``controller``
-    attribute). A store without the record was walked by ``trot``."""
-    recorded = recorded or {"name": "trot", "sha256": None}
-    return all(recorded.get(k) == current.get(k) for k in ("name", "sha256"))
-
-
-# packages whose versions decide a trajectory's bits, per backend (the physics engine first):
-# the same seed and config give the same store only with the same versions of these (numba is
-# not one: its height sampling gives numpy's bits, tests/simulation/test_height_sampling.py)
-SIMULATOR_PACKAGES: dict[str, tuple[str, ...]] = {
-    "mujoco": ("mujoco", "numpy"),
-    "mujoco-warp": ("mujoco", "mujoco-warp", "warp-lang", "torch", "numpy"),
-    "isaacgym": ("isaacgym", "torch", "numpy"),
-}
-
-
-def simulator_record(backend: str, controller: str = "trot") -> dict:
-    """Versions of the packages that decide the trajectories' bits for ``backend`` (stored in
-    a store's ``simulator`` root attribute): physics engines change contacts between releases
-    (MuJoCo 4.0.0 and 4.0.1 give different falls on hard stairs), so a store says which it was
-    made with. A package that is not installed is recorded as None."""
-    from importlib import metadata
-
-    record = {}
-    names = SIMULATOR_PACKAGES.get(backend, ("mujoco", "numpy"))
-    if controller.lower().endswith(".pt"):  # the policy's arithmetic decides the actions' bits
-        names = (*names, "torch")
-    elif controller.lower().endswith(".onnx"):
-        names = (*names, "onnxruntime")
-    for name in names:
-        try:
-            record[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            record[name] = None
-    return record
-
-
-def _check_simulator(out: Path, attrs: dict, backend: str, controller: str = "trot") -> None:
-    """Refuse to resume a store begun with other simulator versions (a store without the
-    record, written before it existed, is not checked)."""
-    recorded, current = attrs.get("simulator"), simulator_record(backend, controller)
-    if recorded is not None and recorded != current:
-        diff = ", ".join(f"{k} {recorded.get(k)} -> {current.get(k)}" for k in current
-                         if recorded.get(k) != current.get(k))
-        raise ConfigError(f"{out} was started with other simulator versions ({diff}); "
-                          f"resuming would mix physics: use --overwrite, or install the "
-                          f"recorded versions")
-
-
 def preflight(out: Path, cfg: GenerationConfig, *, resume: bool, overwrite: bool) -> str:
     """Check the target before anything is written. Returns "new", "resume" or "complete".
 
@@ -220,11 +134,11 @@ def preflight(out: Path, cfg: GenerationConfig, *, resume: bool, overwrite: bool
         if not resume:
             raise ConfigError(f"{out} already exists; pass --resume to continue it or "
                               f"--overwrite to replace it")
-        if attrs.get("config") != _jsonable(cfg.to_dict()):
-            diff = _config_diff(attrs.get("config", {}), _jsonable(cfg.to_dict()))
+        if attrs.get("config") != jsonable(cfg.to_dict()):
+            diff = _config_diff(attrs.get("config", {}), jsonable(cfg.to_dict()))
             raise ConfigError(f"{out} holds a store with another config ({diff})")
         ident = controller_identity(cfg)
-        if not _same_controller(attrs.get("controller_identity"), ident):
+        if not same_controller(attrs.get("controller_identity"), ident):
             from behaviorbench.simulation.controller_protocol import describe
 
             was = attrs.get("controller_identity") or {"name": "trot"}
@@ -236,7 +150,7 @@ def preflight(out: Path, cfg: GenerationConfig, *, resume: bool, overwrite: bool
             raise ConfigError(f"{out} was started by another version of the locomotion "
                               f"controller ({diff or 'not recorded'}); resuming would mix "
                               f"gaits: use --overwrite")
-        _check_simulator(out, attrs, cfg.backend, cfg.controller)
+        check_simulator(out, attrs, cfg.backend, cfg.controller)
         _check_writable(out)
         if attrs.get("status") == store.STATUS_COMPLETE:
             return "complete"
@@ -265,12 +179,6 @@ def _check_writable(p: Path) -> None:
         os.rmdir(tempfile.mkdtemp(prefix=".bb-probe-", dir=p))
     except OSError as e:
         raise ConfigError(f"cannot write to {p}: {e.strerror}") from e
-
-
-def _jsonable(d: dict) -> dict:
-    import json
-
-    return json.loads(json.dumps(d))
 
 
 def _config_diff(a: dict, b: dict) -> str:
@@ -376,7 +284,7 @@ def generate(out: str | os.PathLike, cfg: GenerationConfig, *, workers: int = 1,
         resources.check(resources.generation_estimate(cfg, workers), out, force=force,
                         what=f"generating {cfg.n_attempted} trajectories of {cfg.episode_s:g} s")
     ex = make_executor(executor, workers, ray_address)
-    conf = _jsonable(cfg.to_dict())
+    conf = jsonable(cfg.to_dict())
     if state == "complete":
         shutil.rmtree(store.staging_path(out), ignore_errors=True)
         return store.read_root_attrs(out)

@@ -9,13 +9,15 @@ import numpy as np
 import pytest
 
 from behaviorbench.datasets import ConfigError, load_terrain_dataset, store
-from behaviorbench.datasets.generate import controller_record, generate, simulator_record
+from behaviorbench.datasets.generate import generate
 from behaviorbench.datasets.loader import DatasetError
+from behaviorbench.datasets.provenance import controller_record, simulator_record
 from tests.datasets.helpers import committed_shards, kill_mid_run, synth_config, tree_bytes
 
 SCRIPT = """
 import sys
-from behaviorbench.datasets.generate import controller_record, generate
+from behaviorbench.datasets.generate import generate
+from behaviorbench.datasets.provenance import controller_record
 from tests.datasets.helpers import synth_config
 generate(sys.argv[1], synth_config(), workers=2)
 """
