@@ -1,3 +1,3 @@
 """behaviorbench: simulated quadruped behaviour data and a benchmark for representations."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
