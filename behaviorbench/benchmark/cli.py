@@ -412,6 +412,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                           "fallback split, not the official jax_split.json")
     else:
         console.print(results_table(res))
+    for why in res.provenance.get("skipped_tasks", {}).values():
+        console.print(f"[yellow]{escape(why)}")
     train = "-" if res.train_time_s is None else f"{res.train_time_s:.1f} s"
     excluded = res.provenance.get("failed_sequences_excluded")
     if excluded:

@@ -4,6 +4,8 @@
   (robot type, terrain type) and one figure per embedding space (BAMS: ``short`` and ``long``
   term spaces separately, plus the full concatenation).
 - ``confusion_matrix_png``: a row-normalised confusion matrix with class names.
+- ``timescale_profile_png``: each view's score along the tasks ordered by the timescale of their
+  label (``timescale.py``).
 """
 
 from __future__ import annotations
@@ -118,6 +120,49 @@ def confusion_matrix_png(
     ax.set_ylabel("true")
     ax.set_title(title, fontsize=9)
     fig.colorbar(im, ax=ax, fraction=0.046)
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def timescale_profile_png(points: dict[str, list[Any]], path: Path, title: str = "") -> Path:
+    """Save the timescale profile: x = tasks ordered by the timescale of their label (shortest
+    left, bands per scale), y = score (each task's own metric: F1 or R^2), one line per
+    embedding view (``points``: {view: [timescale.ProfilePoint, ...]}, same tasks in each),
+    error bars = std over seeds, grey ticks = the better trivial predictor."""
+    views = list(points)
+    tasks = [p.task for p in points[views[0]]] if views else []
+    x = np.arange(len(tasks))
+    fig, ax = plt.subplots(figsize=(max(6.0, 0.9 * len(tasks) + 2.5), 4.4))
+    scales = [p.scale for p in points[views[0]]] if views else []
+    start = 0
+    for i in range(1, len(scales) + 1):
+        if i == len(scales) or scales[i] != scales[start]:
+            if len(set(scales[:start])) % 2 == 0:
+                ax.axvspan(start - 0.5, i - 0.5, color="0.93", zorder=0)
+            ax.text((start + i - 1) / 2, 1.02, scales[start], ha="center", va="bottom",
+                    transform=ax.get_xaxis_transform(), fontsize=8)
+            start = i
+    for k, view in enumerate(views):
+        pts = points[view]
+        off = (k - (len(views) - 1) / 2) * 0.08
+        ax.errorbar(x + off, [p.mean for p in pts], yerr=[p.std or 0.0 for p in pts],
+                    marker="o", ms=5, capsize=2, lw=1.2, label=view)
+    first = points[views[0]] if views else []
+    for i, p in enumerate(first):
+        if p.chance is not None:
+            ax.hlines(p.chance, i - 0.3, i + 0.3, colors="0.45", linestyles="--", lw=1,
+                      label="trivial predictor" if i == 0 or all(
+                          q.chance is None for q in first[:i]) else None)
+    ax.set_xticks(x, [f"{p.task}\n({p.metric})" for p in first], rotation=35, ha="right",
+                  fontsize=7)
+    ax.set_ylabel("score (F1 or R², higher is better)")
+    ax.set_xlim(-0.5, max(len(tasks) - 0.5, 0.5))
+    ax.axhline(0, color="0.7", lw=0.6)
+    ax.legend(fontsize=7, loc="best")
+    ax.set_title(title or "timescale profile", fontsize=9, pad=16)
     fig.tight_layout()
     path = Path(path)
     fig.savefig(path, dpi=110)

@@ -64,6 +64,7 @@ from .load import (
     resolve_tasks,
     task_split,
 )
+from .physics_tasks import is_multi
 from .score import TaskRun, class_names, n_classes, score_task, task_score
 from .tasks import TaskSpec
 from .write import (
@@ -126,6 +127,7 @@ def run_benchmark(cfg: RunConfig, log: Callable[[str], None] = print) -> RunOutc
     if cfg.embeddings:
         log(f"checking {cfg.embeddings}")
         precomputed = open_embeddings(cfg.embeddings, features.shape[0], features.shape[1])
+    specs, skipped = _scorable(specs, data, log)
     kept = kept_sequences(data, cfg.include_failures)
     if not kept.all():
         log(f"leaving out {int((~kept).sum())} failed sequence(s) (--include-failures keeps "
@@ -137,7 +139,25 @@ def run_benchmark(cfg: RunConfig, log: Callable[[str], None] = print) -> RunOutc
         task_split(data, spec.split, seeds[0], kept)
     with removed_on_failure(Path(cfg.out)):
         return _run(cfg, specs, source, handle, features, precomputed, readout_cfg, seeds,
-                    model, kept, extra, log)
+                    model, kept, extra, log, skipped)
+
+
+def _scorable(specs: list[TaskSpec], data: Any, log: Callable[[str], None]
+              ) -> tuple[list[TaskSpec], dict[str, str]]:
+    """(the tasks ``data`` can score, {skipped task: one-line reason}); the physics tasks are
+    skipped on stores without foot contacts (``physics_tasks.missing_reason``), with a note.
+    Raises ``BenchmarkConfigError`` when no task is left."""
+    from .physics_tasks import missing_reason
+    from .preflight import BenchmarkConfigError
+
+    skipped = {s.name: why for s in specs if (why := missing_reason(s, data))}
+    for why in skipped.values():
+        log(why)
+    left = [s for s in specs if s.name not in skipped]
+    if not left:
+        raise BenchmarkConfigError(f"no requested task can be scored on this store: "
+                                   f"{'; '.join(skipped.values())}")
+    return left, skipped
 
 
 def _check_memory(cfg: RunConfig, data: Any, source: Any, model: Any) -> None:
@@ -162,7 +182,7 @@ def _check_memory(cfg: RunConfig, data: Any, source: Any, model: Any) -> None:
 def _run(cfg: RunConfig, specs: list[TaskSpec], source: Any, handle: DatasetHandle,
          features: np.ndarray, precomputed: Any, readout_cfg: Any, seeds: list[int],
          model: Any, kept: np.ndarray, extra_splits: list[Split],
-         log: Callable[[str], None]) -> RunOutcome:
+         log: Callable[[str], None], skipped: dict[str, str]) -> RunOutcome:
     """Train (or use ``model``, loaded from the checkpoint) per seed, embed, score every task
     on its own split and on ``extra_splits``, and write results, plots and checkpoints."""
     out = Path(cfg.out)
@@ -192,9 +212,10 @@ def _run(cfg: RunConfig, specs: list[TaskSpec], source: Any, handle: DatasetHand
                 t1 = time.perf_counter()
                 for view, dims in score_views(cfg, model).items():
                     run = runs.setdefault(view, {}).setdefault(spec.name, TaskRun(spec=spec))
-                    if split is own and not run.counts and spec.kind == "classification":
+                    counted = spec.kind == "classification" and not is_multi(spec)
+                    if split is own and not run.counts and counted:
                         run.counts = _counts(spec, handle, split, cfg.skip_frames)
-                    elif split is not own and spec.kind == "classification" and i == 0:
+                    elif split is not own and counted and i == 0:
                         run.split_missing[split.name] = missing_in_train(
                             _counts(spec, handle, split, cfg.skip_frames))
                     value = score_task(cfg, spec, handle, readout_cfg, seed, run, split.name,
@@ -214,6 +235,8 @@ def _run(cfg: RunConfig, specs: list[TaskSpec], source: Any, handle: DatasetHand
     scored_t = plot_payload["test"][0].t if "test" in plot_payload else np.zeros(0)
     provenance = training_provenance(cfg, model, per_seed, n_frames, scored_t,
                                      int((~kept).sum()))
+    if skipped:
+        provenance["skipped_tasks"] = dict(skipped)
     return _write(cfg, source, handle, precomputed, model, runs, seeds, per_seed, provenance,
                   plot_payload, checkpoints, log)
 
@@ -268,6 +291,8 @@ def _write(cfg: RunConfig, source: Any, handle: DatasetHandle, precomputed: Any,
             artifacts = plots(cfg, view, spaces, handle.data, handle, view_runs, plot_payload,
                               out, stem, log)
         text = notes(cfg)
+        if provenance.get("skipped_tasks"):
+            text += "; " + "; ".join(provenance["skipped_tasks"].values())
         if view != cfg.model:
             text = (f"{view}: the {SPACE_VIEWS[cfg.model][view]}-term space of the {cfg.model} "
                     f"model trained in this run (no separate training); " + text)
@@ -293,13 +318,39 @@ def _write(cfg: RunConfig, source: Any, handle: DatasetHandle, precomputed: Any,
             artifacts=[str(a.relative_to(out)) for a in artifacts],
             notes=text,
         )
-        paths[view] = R.save_results(res, out / f"{stem}.json")
         results[view] = res
         all_artifacts += artifacts
+    if cfg.plots:
+        fig = _timescale_figure(results, out, f"{safe_name(cfg.model)}_{handle.name}_{when}",
+                                f"{cfg.model} on {handle.name}", log)
+        if fig is not None:
+            all_artifacts.append(fig)
+            for res in results.values():
+                res.artifacts.append(str(fig.relative_to(out)))
+    for view, res in results.items():
+        paths[view] = R.save_results(res, out / f"{safe_name(view)}_{handle.name}_{when}.json")
     return RunOutcome(results=results[cfg.model], results_path=paths[cfg.model],
                       checkpoints=checkpoints, artifacts=all_artifacts,
                       task_runs=runs[cfg.model],
                       extra_results={v: p for v, p in paths.items() if v != cfg.model})
+
+
+def _timescale_figure(results: dict[str, Any], out: Path, stem: str, title: str,
+                      log: Callable[[str], None]) -> Path | None:
+    """The timescale profile PNG of every scored view (``timescale.py``), or None when no
+    task has a timescale or plotting fails."""
+    from .timescale import profile
+
+    points = profile(results)
+    if not any(points.values()):
+        return None
+    try:
+        from .plots import timescale_profile_png
+    except Exception as e:  # noqa: BLE001 - plots are optional
+        log(f"timescale profile skipped: {e}")
+        return None
+    return timescale_profile_png(points, out / f"{stem}_timescale.png",
+                                 title=f"{title}: score by the timescale of the label")
 
 
 def _seed_model(cfg: RunConfig, model: Any, seed: int, features: np.ndarray, data: Any,

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from . import physics_tasks
 from .embed import Embedded, Selection
 from .readout import LinearReadoutConfig, fit_linear_classifier, fit_ridge
 from .tasks import TaskSpec
@@ -59,13 +60,25 @@ class TaskRun:
     split_missing: dict[str, list[str]] = field(default_factory=dict)  # split -> classes
 
 
+@dataclass
+class _Fitted:
+    """Predictions of a multi-output readout (``physics_tasks.score_multi``)."""
+
+    y_pred: np.ndarray  # (n_test, K)
+    n_train: int
+    n_test: int
+
+
 def task_rows(
     spec: TaskSpec, data: Any, sel: Selection, emb: Embedded
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(x (n, D), y (n,), sequence id (n,)) rows of one split for ``spec``.
 
-    Rows with invalid labels (negative class, non-finite value) are dropped.
+    Rows with invalid labels (negative class, non-finite value) are dropped. Physics labels
+    (``physics_tasks``) give y (n, K) for their multi-output tasks.
     """
+    if physics_tasks.is_physics(spec):
+        return physics_tasks.rows(spec, data, sel, emb)
     if spec.level == "frame":
         y = np.asarray(data.frame_labels[spec.label])[sel.seq, sel.t]
         x, g = emb.rows, sel.seq
@@ -91,6 +104,9 @@ def class_names(spec: TaskSpec, handle: Any) -> tuple[str, ...]:
 
 
 def n_classes(spec: TaskSpec, handle: Any, data: Any) -> int:
+    """Number of classes of a classification label (0 for a regression)."""
+    if spec.kind != "classification":
+        return 0
     if spec.class_names:
         return len(class_names(spec, handle))
     src = data.frame_labels if spec.level == "frame" else data.sequence_labels
@@ -153,7 +169,12 @@ def score_task(cfg: Any, spec: TaskSpec, handle: Any, readout_cfg: LinearReadout
     data = handle.data
     xtr, ytr, gtr = task_rows(spec, data, sel_tr, emb_tr)
     xte, yte, gte = task_rows(spec, data, sel_te, emb_te)
-    if spec.kind == "classification":
+    if physics_tasks.is_multi(spec):
+        c = 0
+        metrics, y_pred, n_train, n_test = physics_tasks.score_multi(
+            spec, xtr, ytr, gtr, xte, yte, readout_cfg, cfg.ridge, seed)
+        sc = _Fitted(y_pred=y_pred, n_train=n_train, n_test=n_test)
+    elif spec.kind == "classification":
         c = n_classes(spec, handle, data)
         sc = fit_linear_classifier(xtr, ytr, xte, yte, c, readout_cfg, seed=seed)
         metrics = sc.metrics()
@@ -166,9 +187,11 @@ def score_task(cfg: Any, spec: TaskSpec, handle: Any, readout_cfg: LinearReadout
     if not own:
         run.split_values.setdefault(split, []).append(value)
         return value
-    if spec.kind == "classification":
+    if spec.kind == "classification" and not physics_tasks.is_multi(spec):
         run.confusions.append(sc.confusion)
-    if not run.chance:
+    if not run.chance and physics_tasks.is_multi(spec):
+        run.chance = physics_tasks.chance_multi(spec, ytr, yte)
+    elif not run.chance:
         run.chance = chance_levels(ytr, yte, spec.kind, c, class_names(spec, handle))
     run.values.append(value)
     run.seeds.append(seed)
@@ -265,7 +288,12 @@ def task_score(run: TaskRun, cfg: Any, n_cls: int) -> Any:
         "chance": run.chance,
         "varied": {"seed": VARIED["seed"]},
     }
-    interval = bootstrap_interval(spec, run.predictions, n_cls, cfg.bootstrap, cfg.frame_seed)
+    if physics_tasks.is_multi(spec):
+        interval = physics_tasks.bootstrap_multi(spec, run.predictions, cfg.bootstrap,
+                                                 cfg.frame_seed)
+    else:
+        interval = bootstrap_interval(spec, run.predictions, n_cls, cfg.bootstrap,
+                                      cfg.frame_seed)
     if interval:
         extra["interval"] = {**interval, "split": run.split}
     if run.counts:

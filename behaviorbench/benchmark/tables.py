@@ -23,6 +23,8 @@ def score_cells(ts: Any) -> dict[str, str]:
     if "majority" in chance:
         ch = (f"{_f(chance['majority'].get(metric))} / "
               f"{_f(chance['prior_random'].get(metric))}")
+        if "always_contact" in chance:
+            ch += f" / {_f(chance['always_contact'].get(metric))}"
     elif "train_mean" in chance:
         ch = _f(chance["train_mean"].get(metric))
     else:
@@ -50,8 +52,9 @@ def results_table(res: Any) -> Table:
     t = Table(title=f"{res.model.name} on {res.dataset.name} (seeds {res.seeds})",
               caption="score: mean ± std over seeds on the task's own split; 95% CI: bootstrap "
                       "over its test sequences; chance: majority class / class-prior random "
-                      "(train mean for regressions) on the same test rows; over splits: mean "
-                      "over the own + --splits splits, sd over splits / over seeds")
+                      "(/ always contact for foot_contact; train mean for regressions) on the "
+                      "same test rows; over splits: mean over the own + --splits splits, sd "
+                      "over splits / over seeds")
     t.add_column("task", no_wrap=True)
     cols = ("metric", "score", "95% CI", "macro F1", "bal. acc.", "chance", "over splits",
             "coverage", "train/test rows")

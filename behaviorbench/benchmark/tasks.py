@@ -20,6 +20,8 @@ Choices (documented in docs/benchmark.md)
 - ``command_vel`` is a regression (ridge, R^2): the velocity is a continuous command, and a
   regression stays valid whatever set of velocities a generated dataset uses.
 - ``terrain_slope`` / ``terrain_difficulty`` / ``body_mass``: ridge regression, R^2.
+- ``foot_contact`` / ``stride_phase`` / ``stride_frequency`` read the physics labels of schema
+  1.2 stores (``physics_tasks.py``); stores without them skip the three with a note.
 """
 
 from __future__ import annotations
@@ -74,7 +76,7 @@ class TaskSpec:
 
 
 def _terrain(name: str, **kw) -> TaskSpec:
-    metric = "f1_weighted" if kw["kind"] == "classification" else "r2"
+    metric = kw.pop("metric", "f1_weighted" if kw["kind"] == "classification" else "r2")
     return TaskSpec(name=name, dataset="terrain", label=kw.pop("label", name), metric=metric, **kw)
 
 
@@ -106,6 +108,24 @@ TASKS: dict[str, TaskSpec] = {
     "body_mass": _terrain(
         "body_mass", level="sequence", kind="regression",
         description="robot body mass incl. added mass (kg), ridge R^2",
+    ),
+    # physics labels (dataset schema 1.2; benchmark/physics_tasks.py): skipped with a note on
+    # stores without foot contacts
+    "foot_contact": _terrain(
+        "foot_contact", level="frame", kind="classification", metric="f1_binary_mean",
+        class_names=("swing", "contact"),
+        description="which feet touch the ground (LF, RF, LH, RH), 4 binary labels, binary F1 "
+                    "of contact per leg averaged over the legs",
+    ),
+    "stride_phase": _terrain(
+        "stride_phase", level="frame", kind="regression",
+        description="sin / cos of each leg's phase within its stride (8 targets), ridge R^2 "
+                    "averaged over the targets; frames with an undefined phase left out",
+    ),
+    "stride_frequency": _terrain(
+        "stride_frequency", level="frame", kind="regression",
+        description="stride frequency (Hz), mean over the legs inside a stride, ridge R^2; "
+                    "frames with no stride left out",
     ),
 }
 

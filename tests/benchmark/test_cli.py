@@ -49,8 +49,10 @@ def test_end_to_end_raw_features_recover_planted_labels(tiny_store, tmp_path):
                  "--seeds", "0", "--readout-steps", "300", "--device", "cpu"]) == 0
     (path,) = sorted(out.glob("*.json"))
     res = load_results(path)
-    assert {t.name for t in res.tasks} == set(TASKS) - {
+    physics = {"foot_contact", "stride_phase", "stride_frequency"}  # no contacts in this store
+    assert {t.name for t in res.tasks} == set(TASKS) - physics - {
         n for n, t in TASKS.items() if t.dataset != "terrain"}
+    assert set(res.provenance["skipped_tasks"]) == physics
     # the synthetic store plants these labels linearly in the features (synthetic_backend.py)
     assert res.task("robot_type").mean > 0.9
     assert res.task("terrain_type").mean > 0.8
@@ -60,7 +62,7 @@ def test_end_to_end_raw_features_recover_planted_labels(tiny_store, tmp_path):
     # tied to its data and protocol
     assert res.model.origin == "builtin"
     assert res.model.target == "behaviorbench.models.baselines:RawFeatures"
-    assert res.dataset.schema_version == "1.1" and res.dataset.config_hash.startswith("sha256:")
+    assert res.dataset.schema_version == "1.2" and res.dataset.config_hash.startswith("sha256:")
     assert res.protocol.split == "paper" and res.protocol.frames["max_train_frames"] == 200_000
     assert res.protocol.readout["linear"]["steps"] == 300
 

@@ -23,7 +23,8 @@ def test_quadruped_tasks_complete():
         t = TASKS[name]
         assert (t.level, t.kind, t.dataset) == (level, kind, "terrain")
         assert t.metric == ("f1_weighted" if kind == "classification" else "r2")
-    assert set(DEFAULT_TASKS["terrain"]) == set(EXPECTED)
+    physics = {"foot_contact", "stride_phase", "stride_frequency"}  # test_physics_tasks.py
+    assert set(DEFAULT_TASKS["terrain"]) == set(EXPECTED) | physics
 
 
 def test_labels_exist_in_dataset_schema():
