@@ -2,7 +2,7 @@
 
     leaderboard add FILE... [--dir DIR]
     leaderboard show [--task T ...] [--dataset D] [--model M] [--no-published]
-                     [--format table|csv|json] [--dir DIR]
+                     [--format table|csv|json] [--view tasks|timescale] [--dir DIR]
     leaderboard compare A B [--alpha 0.05] [--dir DIR]     (A, B: submission id, model, or file)
 
 A store holds one board per dataset kind: `add` refuses results scored on another dataset or
@@ -51,6 +51,10 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--dataset", help="only this dataset (name or kind: quadruped, mabe22)")
     s.add_argument("--model", help="only models whose name contains this")
     s.add_argument("--no-published", action="store_true", help="hide published reference rows")
+    s.add_argument("--view", choices=("tasks", "timescale"), default="tasks",
+                   help="tasks: one ranked table per task (default); timescale: each model's "
+                        "embedding views along the tasks ordered by the timescale of their "
+                        "label (contact < stride < terrain < sequence)")
     s.add_argument("--format", choices=("table", "csv", "json"), default="table",
                    help="table (default), or one record per row and task as csv / json on "
                         "stdout (columns: behaviorbench.leaderboard.frame.COLUMNS)")
@@ -119,8 +123,13 @@ def main(argv: list[str] | None = None) -> int:
             from behaviorbench.leaderboard.show import show
 
             rows = collect_rows(store, include_published=not args.no_published)
-            show(rows, tasks=args.task, dataset=args.dataset, model=args.model, console=console,
-                 fmt=args.format)
+            if args.view == "timescale":
+                from behaviorbench.leaderboard.show import show_timescale
+
+                show_timescale(rows, dataset=args.dataset, model=args.model, console=console)
+            else:
+                show(rows, tasks=args.task, dataset=args.dataset, model=args.model,
+                     console=console, fmt=args.format)
         elif args.cmd == "compare":
             from behaviorbench.leaderboard.compare import print_comparison  # imports scipy
 

@@ -12,7 +12,9 @@ Output folder::
 The page has one sortable table per board (`rows.group_rows`: a row per model, a column per task
 with mean ± std over seeds and, where recorded, the bootstrap 95 % interval, macro F1, the chance
 level and a flag for classes the train split lacks), headed by the dataset and protocol the
-board is for, and one bar chart per task (mean, error bar ± std), generated here as SVG.
+board is for, and one bar chart per task (mean, error bar ± std), generated here as SVG. Above
+them, the "Timescale profile" section (``timescale_view.py``) shows each model's embedding views
+along the tasks ordered by the timescale of their label.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from behaviorbench.leaderboard.rows import (
     task_names,
     task_of,
 )
+from behaviorbench.leaderboard.timescale_view import timescale_html
 
 TITLE = "behaviorbench leaderboard"
 
@@ -266,7 +269,8 @@ def render_html(rows: list[Row], hrefs: dict[str, tuple[str, list[str]]]) -> str
         js=_template("page.js"),
         model_options="".join(f'<option value="{_e(m)}">{_e(m)}</option>' for m in models),
         dataset_options="".join(f'<option value="{_e(d)}">{_e(d)}</option>' for d in datasets),
-        body="\n".join(sections) if sections else "<p>No results yet.</p>",
+        body=(timescale_html(rows) + "\n".join(sections)) if sections else
+        "<p>No results yet.</p>",
     )
     return page
 

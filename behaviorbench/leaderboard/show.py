@@ -3,7 +3,8 @@
 Each row shows the score (mean ± std over seeds), its bootstrap 95 % interval over test
 sequences, macro F1, the chance level (the better trivial predictor on the same test rows) and a
 flag when the train split lacks a class of the test split. `--format csv|json` prints the same
-data as records instead (`frame.records`).
+data as records instead (`frame.records`). `--view timescale` prints each model's embedding views
+along the tasks ordered by the timescale of their label instead (`show_timescale`).
 """
 
 from __future__ import annotations
@@ -129,3 +130,19 @@ def show(
         )
     return len(tables)
 
+
+
+def show_timescale(rows: list[Row], dataset: str | None = None, model: str | None = None,
+                   console: Console | None = None) -> int:
+    """Print the timescale view (``timescale_view.timescale_tables``); returns the number of
+    tables printed."""
+    from behaviorbench.leaderboard.timescale_view import timescale_tables
+
+    console = console or Console()
+    tables = timescale_tables(filter_rows(rows, dataset=dataset, model=model))
+    if not tables:
+        console.print("no results with a task that has a timescale (leaderboard empty or "
+                      "filters too narrow)")
+    for t in tables:
+        console.print(t)
+    return len(tables)
