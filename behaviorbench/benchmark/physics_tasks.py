@@ -28,6 +28,7 @@ listing them in its ``missing_fields``) skips these tasks: ``missing_reason`` sa
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 import numpy as np
@@ -39,7 +40,7 @@ LEGS: tuple[str, ...] = ("LF", "RF", "LH", "RH")
 #: task label -> number of outputs per frame (1: a plain (N, T) label)
 PHYSICS_LABELS: dict[str, int] = {"foot_contact": 4, "stride_phase": 8, "stride_frequency": 1}
 
-_cache: list[Any] = [None, None]  # [dataset, {label: array}] of the last dataset asked about
+_cache: list[Any] = [None, None]  # [weak ref to the last dataset asked about, {label: array}]
 
 
 def is_physics(spec: Any) -> bool:
@@ -70,8 +71,8 @@ def missing_reason(spec: Any, data: Any) -> str | None:
 def label_array(data: Any, label: str) -> np.ndarray:
     """The (N, T) or (N, T, K) label array ``label`` of ``data`` (module docstring), computed
     once per dataset object."""
-    if _cache[0] is not data:
-        _cache[0], _cache[1] = data, {}
+    if _cache[0] is None or _cache[0]() is not data:
+        _cache[0], _cache[1] = weakref.ref(data), {}
     arrays: dict[str, np.ndarray] = _cache[1]
     if label not in arrays:
         if label == "foot_contact":
