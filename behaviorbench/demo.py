@@ -2,7 +2,9 @@
 
 Steps, each the same command a user would run:
 1. `generate-terrain-data --out OUT/data` (the small default dataset; reused if already complete),
-2. `run-benchmark --model bams` and `run-benchmark --model pca` on it,
+2. `run-benchmark --model bams --spaces` (BAMS and its short- and long-term views) and
+   `run-benchmark --model pca` on it, each scored on the paper split and ``--splits 5`` random
+   splits,
 3. `leaderboard add` of both results files and `leaderboard render`,
 then prints where everything is.
 
@@ -25,6 +27,7 @@ DEMO_MODELS = ("bams", "pca")  # the model and the baseline the demo compares
 #: make an epoch 6x longer than on 10 s ones; 100 epochs took 518 s of a 578 s demo on 2 CPU
 #: cores, 60 keep `make demo` well under 10 minutes (the paper trains 500 epochs of batch 32)
 DEMO_EPOCHS: int | None = 60
+DEMO_SPLITS = 5  # random 20/80 sequence splits scored besides the paper split
 
 
 def _step(title: str, prog: str, fn: Callable[[list[str]], int | None], argv: list[str]) -> None:
@@ -71,6 +74,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         model_out = results / model
         bench_argv = ["--model", model, "--data", str(data), "--out", str(model_out),
                       "--seeds", *map(str, args.seeds)]
+        bench_argv += ["--splits", str(DEMO_SPLITS)]
+        if model == "bams":
+            bench_argv.append("--spaces")
         if args.epochs is not None and model.startswith("bams"):
             bench_argv += ["--epochs", str(args.epochs)]
         before = set(model_out.glob("*.json"))
