@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from .bootstrap import r2_from, resampled_errors, sequence_bootstrap
 from .readout import fit_linear_classifier, fit_ridge, regression_scores
 
 LEGS: tuple[str, ...] = ("LF", "RF", "LH", "RH")
@@ -183,33 +184,19 @@ def bootstrap_multi(spec: Any, preds: list[tuple[np.ndarray, np.ndarray, np.ndar
                     resamples: int, seed: int, level: float = 0.95) -> dict[str, Any] | None:
     """Percentile interval of the seed-averaged metric over resampled test sequences (as
     ``score.bootstrap_interval``) for (n, K) labels and predictions."""
-    seqs = np.unique(preds[0][2]) if preds else np.zeros(0)
-    if resamples == 0 or len(seqs) < 2:
-        return None
-    rng = np.random.default_rng(seed)
-    draws = rng.integers(0, len(seqs), size=(resamples, len(seqs)))
-    weights = np.stack([np.bincount(d, minlength=len(seqs)) for d in draws]).astype(np.float64)
-    per_seed = []
-    for y, p, g in preds:
-        pos = np.searchsorted(seqs, g)
+
+    def metric(y, p, pos, n_seqs, weights):
         cols = []
         for j in range(y.shape[1]):
             if spec.kind == "classification":
                 yj, pj = y[:, j].astype(np.int64), p[:, j].astype(np.int64)
-                stats = np.stack([np.bincount(pos, w.astype(np.float64), minlength=len(seqs))
+                stats = np.stack([np.bincount(pos, w.astype(np.float64), minlength=n_seqs)
                                   for w in (yj & pj, (1 - yj) & pj, yj & (1 - pj))], axis=1)
                 tp, fp, fn = (weights @ stats).T
                 cols.append(binary_f1(tp, fp, fn))
             else:
-                yj, pj = y[:, j].astype(np.float64), p[:, j].astype(np.float64)
-                stats = np.stack([np.bincount(pos, w, minlength=len(seqs))
-                                  for w in (np.ones_like(yj), yj, yj * yj, (yj - pj) ** 2)],
-                                 axis=1)
-                n, sy, syy, sse = (weights @ stats).T
-                sst = syy - sy * sy / np.maximum(n, 1)
-                cols.append(np.where(sst > 0, 1 - sse / np.where(sst > 0, sst, 1), 0.0))
-        per_seed.append(np.mean(cols, axis=0))
-    vals = np.mean(per_seed, axis=0)
-    lo, hi = np.percentile(vals, [50 * (1 - level), 50 * (1 + level)])
-    return {"low": float(lo), "high": float(hi), "level": level, "resamples": int(resamples),
-            "over": f"{len(seqs)} test sequences", "method": "percentile bootstrap, seed-averaged"}
+                _, sse, sst = resampled_errors(y[:, j], p[:, j], pos, n_seqs, weights)
+                cols.append(r2_from(sse, sst))
+        return np.mean(cols, axis=0)
+
+    return sequence_bootstrap(preds, resamples, seed, level, metric)

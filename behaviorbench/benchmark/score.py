@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from . import physics_tasks
+from .bootstrap import r2_from, resampled_errors, sequence_bootstrap
 from .embed import Embedded, Selection
 from .readout import LinearReadoutConfig, fit_linear_classifier, fit_ridge
 from .tasks import TaskSpec
@@ -211,35 +212,17 @@ def bootstrap_interval(spec: TaskSpec, preds: list[tuple[np.ndarray, np.ndarray,
     ``preds``: per seed (y_true (n,), y_pred (n,), sequence id (n,)) on the same test rows.
     None when there are fewer than 2 test sequences or ``resamples`` is 0.
     """
-    seqs = np.unique(preds[0][2]) if preds else np.zeros(0)
-    if resamples == 0 or len(seqs) < 2:
-        return None
-    rng = np.random.default_rng(seed)
-    draws = rng.integers(0, len(seqs), size=(resamples, len(seqs)))
-    weights = np.stack([np.bincount(d, minlength=len(seqs)) for d in draws]).astype(np.float64)
-    per_seed = []
-    for y, p, g in preds:
-        pos = np.searchsorted(seqs, g)
+    def metric(y, p, pos, n_seqs, weights):
         if spec.kind == "classification":
             c = n_classes
             cell = pos * c * c + y * c + p
-            stats = np.bincount(cell, minlength=len(seqs) * c * c).reshape(len(seqs), c * c)
-            cm = (weights @ stats).reshape(resamples, c, c)
-            per_seed.append(confusion_metrics(cm)[spec.metric])
-        else:
-            y, p = y.astype(np.float64), p.astype(np.float64)
-            stats = np.stack([np.bincount(pos, w, minlength=len(seqs))
-                              for w in (np.ones_like(y), y, y * y, (y - p) ** 2)], axis=1)
-            n, sy, syy, sse = (weights @ stats).T
-            sst = syy - sy * sy / np.maximum(n, 1)
-            if spec.metric == "r2":
-                per_seed.append(np.where(sst > 0, 1 - sse / np.where(sst > 0, sst, 1), 0.0))
-            else:
-                per_seed.append(sse / np.maximum(n, 1))
-    vals = np.mean(per_seed, axis=0)
-    lo, hi = np.percentile(vals, [50 * (1 - level), 50 * (1 + level)])
-    return {"low": float(lo), "high": float(hi), "level": level, "resamples": int(resamples),
-            "over": f"{len(seqs)} test sequences", "method": "percentile bootstrap, seed-averaged"}
+            stats = np.bincount(cell, minlength=n_seqs * c * c).reshape(n_seqs, c * c)
+            cm = (weights @ stats).reshape(len(weights), c, c)
+            return confusion_metrics(cm)[spec.metric]
+        n, sse, sst = resampled_errors(y, p, pos, n_seqs, weights)
+        return r2_from(sse, sst) if spec.metric == "r2" else sse / np.maximum(n, 1)
+
+    return sequence_bootstrap(preds, resamples, seed, level, metric)
 
 
 def _std(values: list[float]) -> float | None:
