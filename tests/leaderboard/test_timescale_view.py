@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import pytest
-from playwright import sync_api
 from rich.console import Console
 
 from behaviorbench.benchmark.results import TaskScore
@@ -13,8 +12,8 @@ from behaviorbench.leaderboard.render import render
 from behaviorbench.leaderboard.rows import collect_rows
 from behaviorbench.leaderboard.store import LeaderboardStore
 from behaviorbench.leaderboard.timescale_view import boards, family_of, timescale_tables
+from tests.leaderboard.browser import chromium_page
 from tests.leaderboard.helpers import make_results, write
-from tests.leaderboard.test_browser import ARGS, CHROMIUM
 
 # task -> (metric, level); scores below are test data, not measurements
 META = {"foot_contact": ("f1_binary_mean", "frame"), "stride_phase": ("r2", "frame"),
@@ -69,33 +68,23 @@ def test_show_view_timescale_cli(store, capsys):
 
 
 def test_timescale_section_in_headless_chromium(store, tmp_path):
-    if not CHROMIUM.exists():
-        pytest.fail("chromium missing: run tools/ensure_chromium.sh (as root) first")
     index = render(collect_rows(store), tmp_path / "site")
     problems: list[str] = []
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 900})
-            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e: problems.append(str(e)))
-            page.goto(index.resolve().as_uri())
-            sec = page.locator("section#timescale")
-            assert sec.is_visible()
-            tasks = sec.locator("th[data-task]").evaluate_all(
-                "hs => hs.map(h => h.getAttribute('data-task'))")
-            assert tasks == ["foot_contact", "stride_phase", "terrain_type", "robot_type"]
-            scales = sec.locator("th.scale").evaluate_all(
-                "hs => hs.map(h => h.getAttribute('data-scale'))")
-            assert scales == ["contact", "stride", "terrain", "sequence"]
-            bams = sec.locator("tr[data-family='bams']")
-            assert bams.count() == 3
-            short = sec.locator("tr[data-view='short'] td.best")
-            assert short.count() == 2  # the short space wins contact and stride
-            assert sec.locator("tr[data-view='long'] td.best").count() == 2
-            assert sec.locator("svg.ts-chart").count() == 2  # one per family
-            assert sec.locator("svg.ts-chart polyline").count() == 4
-            assert sec.locator("svg.ts-chart").first.bounding_box()["width"] > 100
-        finally:
-            browser.close()
+    with chromium_page(index.resolve().as_uri(), problems) as page:
+        sec = page.locator("section#timescale")
+        assert sec.is_visible()
+        tasks = sec.locator("th[data-task]").evaluate_all(
+            "hs => hs.map(h => h.getAttribute('data-task'))")
+        assert tasks == ["foot_contact", "stride_phase", "terrain_type", "robot_type"]
+        scales = sec.locator("th.scale").evaluate_all(
+            "hs => hs.map(h => h.getAttribute('data-scale'))")
+        assert scales == ["contact", "stride", "terrain", "sequence"]
+        bams = sec.locator("tr[data-family='bams']")
+        assert bams.count() == 3
+        short = sec.locator("tr[data-view='short'] td.best")
+        assert short.count() == 2  # the short space wins contact and stride
+        assert sec.locator("tr[data-view='long'] td.best").count() == 2
+        assert sec.locator("svg.ts-chart").count() == 2  # one per family
+        assert sec.locator("svg.ts-chart polyline").count() == 4
+        assert sec.locator("svg.ts-chart").first.bounding_box()["width"] > 100
     assert problems == []
