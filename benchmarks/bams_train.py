@@ -96,13 +96,7 @@ def loss_agreement(x: np.ndarray, batch: int, device: str, steps: int, paths: di
     losses = {}
     for name, over in paths.items():
         tr = make_trainer(x, batch, device, 0, **over)  # seeds the global RNG (dropout) too
-        out, epoch = [], 0
-        while len(out) < steps:
-            for idx in tr.batches(epoch):
-                if len(out) < steps:
-                    out.append(tr.train_step(idx)["loss"])
-            epoch += 1
-        losses[name] = np.array(out, dtype=np.float64)
+        losses[name] = np.array(tr.step_losses(steps), dtype=np.float64)
     eager = losses.pop("eager fp32")
     result = {}
     for name, other in losses.items():

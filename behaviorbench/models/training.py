@@ -209,6 +209,18 @@ class Trainer:
         self.step += 1
         return metrics
 
+    def step_losses(self, steps: int) -> list[float]:
+        """The total loss of each of the next ``steps`` optimiser steps, over the batches of
+        epochs 0, 1, ... in turn; no scheduler step, checks or logging (benchmarks and tests
+        that compare two ways of computing the same steps)."""
+        out: list[float] = []
+        epoch = 0
+        while len(out) < steps:
+            for idx in self.batches(epoch)[:steps - len(out)]:
+                out.append(self.train_step(idx)["loss"])
+            epoch += 1
+        return out
+
     # --- loop ----------------------------------------------------------------------------
     def fit(self) -> list[dict]:
         cfg = self.config

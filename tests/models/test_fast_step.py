@@ -19,13 +19,7 @@ def _losses(x: np.ndarray, steps: int, **overrides) -> tuple[np.ndarray, BAMS]:
     """Per-step total loss of ``steps`` optimiser steps (dropout on, as in training)."""
     model = BAMS(**{**TINY, **overrides})
     trainer = model.make_trainer(model.prepare(x, None))
-    out, epoch = [], 0
-    while len(out) < steps:
-        for idx in trainer.batches(epoch):
-            if len(out) < steps:
-                out.append(trainer.train_step(idx)["loss"])
-        epoch += 1
-    return np.array(out), model
+    return np.array(trainer.step_losses(steps)), model
 
 
 @pytest.mark.parametrize("hoa_target", ["paper", "reference-code"])
