@@ -239,16 +239,10 @@ def batch_to_arrays(batch) -> dict[str, np.ndarray]:
     unsuccessful trajectory ``fell``, a successful one that stalled fails as ``stalled``."""
     from behaviorbench.simulation import progress as prog
 
-    if isinstance(batch, Mapping):
-        def get(k):
-            return batch[k] if k in batch else None
-    else:
-        def get(k):
-            return getattr(batch, k, None)
-    out = {"features": schema.features_from(np.asarray(get("dof_pos")),
-                                            np.asarray(get("dof_vel")))}
+    out = {"features": schema.features_from(np.asarray(batch_field(batch, "dof_pos")),
+                                            np.asarray(batch_field(batch, "dof_vel")))}
     for name in schema.BATCH_FIELDS:
-        value = get(name)
+        value = batch_field(batch, name)
         if value is not None:
             out[name] = np.asarray(value).astype(schema.ARRAYS[name].dtype, copy=False)
     x = out["base_pos"][..., 0]
@@ -259,9 +253,10 @@ def batch_to_arrays(batch) -> dict[str, np.ndarray]:
     if "progress" not in out:
         out["progress"] = prog.progress_ratio(x, out["command_vel"], dt)
     n, t = out["features"].shape[:2]
-    for name in missing_physics(batch):
-        spec = schema.ARRAYS[name]
-        out[name] = np.full(spec.shape(n, t), schema.PHYSICS_FILL[name], spec.dtype)
+    for name in schema.PHYSICS:
+        if name not in out:  # not recorded by this backend (missing_physics)
+            spec = schema.ARRAYS[name]
+            out[name] = np.full(spec.shape(n, t), schema.PHYSICS_FILL[name], spec.dtype)
     return out
 
 
@@ -269,8 +264,12 @@ def missing_physics(batch) -> tuple[str, ...]:
     """The per-frame physics arrays (:data:`schema.PHYSICS`) that ``batch`` lacks (None or
     absent): a backend that does not record them; they are stored filled with
     ``schema.PHYSICS_FILL`` and named in the root attribute ``missing_fields``."""
-    get = batch.get if isinstance(batch, Mapping) else (lambda k: getattr(batch, k, None))
-    return tuple(k for k in schema.PHYSICS if get(k) is None)
+    return tuple(k for k in schema.PHYSICS if batch_field(batch, k) is None)
+
+
+def batch_field(batch, name: str):
+    """Field ``name`` of a batch given as a mapping or an object; None where it lacks it."""
+    return batch.get(name) if isinstance(batch, Mapping) else getattr(batch, name, None)
 
 
 def failure_reason_counts(robot_type: np.ndarray, reason: np.ndarray) -> dict:
